@@ -1,0 +1,175 @@
+import Synchronization
+
+/// A ``SecureStoreBackend`` that keeps items in memory, with the Secret Service backend's
+/// semantics: application and service isolation, the accessibility and synchronizable rules,
+/// overwrite and delete behaviour, even a locked keyring.
+///
+/// Use it in your own tests, the way swift-log's in-memory handler is used: a test that passes
+/// against it means the same against the desktop keyring.
+///
+/// ```swift
+/// let store = SecureStore(backend: InMemoryBackend())
+/// try await store.setItem("token", "abc")
+/// ```
+///
+/// Backends that share one ``Keyring`` behave like applications sharing one desktop keyring:
+/// each sees only its own ``applicationID``'s items.
+public final class InMemoryBackend: SecureStoreBackend {
+    /// Storage shared by the backends made with it, like a desktop keyring shared by apps.
+    public final class Keyring: Sendable {
+        fileprivate let state = Mutex(State())
+
+        public init() {}
+
+        /// While `true`, values cannot be read, written or deleted: such calls throw
+        /// ``SecureStoreError/Code/interactionNotAllowed``, as the Secret Service backend does
+        /// with a locked keyring and no user interaction. Keys can still be listed and checked.
+        public var isLocked: Bool {
+            get { state.withLock { $0.isLocked } }
+            set { state.withLock { $0.isLocked = newValue } }
+        }
+
+        /// While set, every call throws this error and ``InMemoryBackend/isAvailable()`` is
+        /// `false`: for testing how your code handles an unavailable or failing keyring.
+        public var simulatedError: SecureStoreError? {
+            get { state.withLock { $0.simulatedError } }
+            set { state.withLock { $0.simulatedError = newValue } }
+        }
+
+        /// Every item's attributes (never its value), ordered by application, service, key.
+        public var records: [Record] {
+            state.withLock { state in
+                state.items.map { id, item in
+                    Record(application: id.application, service: id.service, key: id.key,
+                           accessible: item.accessible, isSynchronizable: id.isSynchronizable)
+                }
+            }.sorted { ($0.application, $0.service, $0.key) < ($1.application, $1.service, $1.key) }
+        }
+    }
+
+    /// What the keyring records about an item, without its value.
+    public struct Record: Sendable, Equatable {
+        public var application: String
+        public var service: String
+        public var key: String
+        public var accessible: KeychainAccessible
+        public var isSynchronizable: Bool
+    }
+
+    fileprivate struct ItemID: Hashable {
+        var application: String
+        var service: String
+        var key: String
+        var isSynchronizable: Bool
+    }
+
+    fileprivate struct Item {
+        var value: String
+        var accessible: KeychainAccessible
+    }
+
+    fileprivate struct State {
+        var items: [ItemID: Item] = [:]
+        var isLocked = false
+        var simulatedError: SecureStoreError?
+    }
+
+    /// The namespace this backend's items live in.
+    public let applicationID: String
+    /// The storage, possibly shared with other backends.
+    public let keyring: Keyring
+
+    /// A backend over `keyring` (a new, private one by default) for `applicationID`.
+    public init(applicationID: String = "app", keyring: Keyring = Keyring()) {
+        self.applicationID = applicationID
+        self.keyring = keyring
+    }
+
+    public var canUseBiometricAuthentication: Bool { false }
+
+    public func isAvailable() async -> Bool {
+        keyring.state.withLock { $0.simulatedError == nil }
+    }
+
+    public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
+        try withUnlockedState { state in
+            let existing = options.synchronizable.matchingStates.filter {
+                state.items[id(key, options, $0)] != nil
+            }
+            let targets = options.synchronizable == .any && existing.isEmpty ? [false] :
+                options.synchronizable == .any ? existing : options.synchronizable.matchingStates
+            for isSynchronizable in targets {
+                state.items[id(key, options, isSynchronizable)] = Item(value: value, accessible: options.keychainAccessible)
+            }
+        }
+    }
+
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
+        try withState { state in
+            let found = options.synchronizable.matchingStates.compactMap { state.items[id(key, options, $0)] }.first
+            guard let found else { return nil }
+            guard !state.isLocked else { throw lockedError }
+            return found.value
+        }
+    }
+
+    public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
+        try withState { state in
+            let ids = options.synchronizable.matchingStates.map { id(key, options, $0) }.filter { state.items[$0] != nil }
+            guard !ids.isEmpty else { return }
+            guard !state.isLocked else { throw lockedError }
+            for id in ids { state.items[id] = nil }
+        }
+    }
+
+    public func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool {
+        try withState { state in
+            options.synchronizable.matchingStates.contains { state.items[id(key, options, $0)] != nil }
+        }
+    }
+
+    public func allKeys(options: SecureStoreOptions) async throws -> [String] {
+        try withState { state in
+            Set(state.items.keys.filter { matches($0, options) }.map(\.key)).sorted()
+        }
+    }
+
+    public func deleteAll(options: SecureStoreOptions) async throws {
+        try withState { state in
+            let ids = state.items.keys.filter { matches($0, options) }
+            guard !ids.isEmpty else { return }
+            guard !state.isLocked else { throw lockedError }
+            for id in ids { state.items[id] = nil }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private var lockedError: SecureStoreError {
+        SecureStoreError(.interactionNotAllowed, "The keyring is locked and user interaction is not allowed.")
+    }
+
+    private func id(_ key: String, _ options: SecureStoreOptions, _ isSynchronizable: Bool) -> ItemID {
+        ItemID(application: applicationID, service: options.service, key: key, isSynchronizable: isSynchronizable)
+    }
+
+    private func matches(_ id: ItemID, _ options: SecureStoreOptions) -> Bool {
+        id.application == applicationID && id.service == options.service
+            && options.synchronizable.matchingStates.contains(id.isSynchronizable)
+    }
+
+    private func withState<T>(_ body: (inout State) throws -> T) throws -> T {
+        try keyring.state.withLock { state in
+            if let error = state.simulatedError { throw error }
+            return try body(&state)
+        }
+    }
+
+    /// For writes: a locked keyring refuses them even when the key is new, as gnome-keyring does.
+    private func withUnlockedState<T>(_ body: (inout State) throws -> T) throws -> T {
+        try withState { state in
+            guard !state.isLocked else { throw lockedError }
+            return try body(&state)
+        }
+    }
+}

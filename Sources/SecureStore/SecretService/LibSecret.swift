@@ -1,0 +1,295 @@
+#if canImport(CLibSecret)
+import CLibSecret
+import Synchronization
+
+// Every call into libsecret, GIO and GLib that the package makes lives in this file.
+
+/// A GError, copied out of C before the GError is freed.
+struct GLibError: Error {
+    var domain: GQuark
+    var code: Int32
+    var message: String
+
+    var domainName: String { g_quark_to_string(domain).map { String(cString: $0) } ?? "unknown" }
+
+    func `is`(_ domain: GQuark, _ code: UInt32) -> Bool {
+        self.domain == domain && self.code == Int32(bitPattern: code)
+    }
+}
+
+/// Calls `body` with a GError out-parameter and throws the GError it sets, if any.
+private func withGError<T>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<GError>?>) -> T) throws(GLibError) -> T {
+    var error: UnsafeMutablePointer<GError>?
+    let result = body(&error)
+    if let error {
+        defer { g_error_free(error) }
+        throw GLibError(
+            domain: error.pointee.domain, code: error.pointee.code,
+            message: error.pointee.message.map { String(cString: $0) } ?? "")
+    }
+    return result
+}
+
+/// The GCancellable of one backend call: cancelled by task cancellation or by the call's timer.
+final class GCancellation: Sendable {
+    // GCancellable is thread-safe; the pointer itself never changes.
+    nonisolated(unsafe) let cancellable: UnsafeMutablePointer<GCancellable>
+    private let timedOutFlag = Atomic(false)
+
+    init() { cancellable = g_cancellable_new() }
+    deinit { g_object_unref(cancellable) }
+
+    func cancel() { g_cancellable_cancel(cancellable) }
+
+    /// Cancels because the timeout passed, which callers report as a timeout, not a cancellation.
+    func timeOut() {
+        timedOutFlag.store(true, ordering: .sequentiallyConsistent)
+        cancel()
+    }
+
+    var timedOut: Bool { timedOutFlag.load(ordering: .sequentiallyConsistent) }
+}
+
+/// Error domains and codes the backend tells apart.
+enum GLibErrors {
+    static var io: GQuark { g_io_error_quark() }
+    static var dbus: GQuark { g_dbus_error_quark() }
+    static var secret: GQuark { secret_error_get_quark() }
+
+    static let cancelled = G_IO_ERROR_CANCELLED.rawValue
+    static let ioTimedOut = G_IO_ERROR_TIMED_OUT.rawValue
+    static let isLocked = SECRET_ERROR_IS_LOCKED.rawValue
+    static let noSuchObject = SECRET_ERROR_NO_SUCH_OBJECT.rawValue
+    static let dbusTimeouts = [G_DBUS_ERROR_TIMEOUT.rawValue, G_DBUS_ERROR_TIMED_OUT.rawValue]
+    static let unknownObject = [G_DBUS_ERROR_UNKNOWN_OBJECT.rawValue, G_DBUS_ERROR_UNKNOWN_METHOD.rawValue]
+    /// The bus or the service is not there (any more).
+    static let dbusUnavailable = [
+        G_DBUS_ERROR_SERVICE_UNKNOWN, G_DBUS_ERROR_NAME_HAS_NO_OWNER, G_DBUS_ERROR_NO_REPLY,
+        G_DBUS_ERROR_DISCONNECTED, G_DBUS_ERROR_NO_SERVER, G_DBUS_ERROR_SPAWN_EXEC_FAILED,
+        G_DBUS_ERROR_SPAWN_FAILED, G_DBUS_ERROR_SPAWN_CHILD_EXITED, G_DBUS_ERROR_SPAWN_CHILD_SIGNALED,
+        G_DBUS_ERROR_SPAWN_SERVICE_NOT_FOUND, G_DBUS_ERROR_SPAWN_SERVICE_INVALID, G_DBUS_ERROR_ADDRESS_IN_USE,
+        G_DBUS_ERROR_BAD_ADDRESS,
+    ].map(\.rawValue)
+    /// The connection to the bus failed or broke.
+    static let ioUnavailable = [
+        G_IO_ERROR_NOT_FOUND, G_IO_ERROR_CLOSED, G_IO_ERROR_CONNECTION_REFUSED, G_IO_ERROR_BROKEN_PIPE,
+        G_IO_ERROR_CONNECTION_CLOSED, G_IO_ERROR_NOT_CONNECTED, G_IO_ERROR_PERMISSION_DENIED,
+    ].map(\.rawValue)
+
+    static func isUnavailable(_ error: GLibError) -> Bool {
+        (error.domain == dbus && dbusUnavailable.contains(UInt32(bitPattern: error.code)))
+            || (error.domain == io && ioUnavailable.contains(UInt32(bitPattern: error.code)))
+    }
+
+    static func isTimeout(_ error: GLibError) -> Bool {
+        error.is(io, ioTimedOut) || (error.domain == dbus && dbusTimeouts.contains(UInt32(bitPattern: error.code)))
+    }
+
+    /// The item (or its collection) is gone: deleted meanwhile, or no such keyring.
+    static func isNoSuchObject(_ error: GLibError) -> Bool {
+        error.is(secret, noSuchObject) || (error.domain == dbus && unknownObject.contains(UInt32(bitPattern: error.code)))
+    }
+}
+
+/// A connection to the Secret Service: libsecret's `SecretService` proxy with an open transfer
+/// session. Owns the proxy and releases it in `deinit`.
+///
+/// Its methods block on D-Bus: call them only on ``BlockingWorkers``. libsecret's proxy is a
+/// `GDBusProxy`, which may be used from several threads at once.
+final class SecretServiceConnection: @unchecked Sendable {
+    private let service: UnsafeMutablePointer<SecretService>
+
+    private var proxy: UnsafeMutablePointer<GDBusProxy> {
+        UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
+    }
+
+    /// Connects to the Secret Service on the session bus and opens a transfer session.
+    init(cancellation: GCancellation) throws(GLibError) {
+        let service = try withGError {
+            secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_OPEN_SESSION, cancellation.cancellable, $0)
+        }
+        guard let service else {
+            throw GLibError(domain: GLibErrors.io, code: Int32(bitPattern: G_IO_ERROR_FAILED.rawValue),
+                            message: "libsecret returned no Secret Service proxy")
+        }
+        self.service = service
+        // GLib's shared session-bus connection exits the process when the bus goes away;
+        // a library must not.
+        g_dbus_connection_set_exit_on_close(g_dbus_proxy_get_connection(proxy), 0)
+    }
+
+    deinit {
+        g_object_unref(service)
+    }
+
+    /// The paths of items whose attributes include all of `attributes`, unlocked and locked.
+    func searchItems(_ attributes: [String: String], cancellation: GCancellation) throws(GLibError) -> (unlocked: [String], locked: [String]) {
+        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        // No schema: libsecret's schema check silently drops calls it dislikes; ours ran in Swift.
+        _ = try withAttributeTable(attributes) { table throws(GLibError) in
+            try withGError {
+                secret_service_search_for_dbus_paths_sync(service, nil, table, cancellation.cancellable, &unlocked, &locked, $0)
+            }
+        }
+        return (takeStrings(unlocked), takeStrings(locked))
+    }
+
+    /// The secret of the item at `path`, decoded as UTF-8; `nil` when libsecret returns none
+    /// (a prompt dismissed meanwhile).
+    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        let value = try withGError {
+            secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0)
+        }
+        guard let value else { return nil }
+        // secret_value_unref wipes libsecret's copy (egg-secure memory) before freeing it.
+        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+        var length: gsize = 0
+        guard let bytes = secret_value_get(value, &length) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+    }
+
+    /// Creates an item in the collection at `collectionPath`, or, when one with exactly these
+    /// attributes exists there, replaces its label and secret. Returns the item's path.
+    func createItem(
+        inCollection collectionPath: String, label: String, attributes: [String: String], value: String,
+        cancellation: GCancellation
+    ) throws(GLibError) -> String {
+        let secretValue = makeSecretValue(value)
+        defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
+        let labelVariant = g_variant_ref_sink(g_variant_new_string(label))
+        let attributesVariant = g_variant_ref_sink(makeStringDictionary(attributes))
+        defer {
+            g_variant_unref(labelVariant)
+            g_variant_unref(attributesVariant)
+        }
+        // Keys are freed by the table; the variants by the defer above.
+        let properties = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, nil)
+        defer { g_hash_table_unref(properties) }
+        g_hash_table_insert(properties, g_strdup("org.freedesktop.Secret.Item.Label"), UnsafeMutableRawPointer(labelVariant))
+        g_hash_table_insert(properties, g_strdup("org.freedesktop.Secret.Item.Attributes"), UnsafeMutableRawPointer(attributesVariant))
+        let path = try withGError {
+            secret_service_create_item_dbus_path_sync(
+                service, collectionPath, properties, secretValue, SECRET_ITEM_CREATE_REPLACE,
+                cancellation.cancellable, $0)
+        }
+        return takeString(path) ?? ""
+    }
+
+    func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
+        _ = try withGError {
+            secret_service_delete_item_dbus_path_sync(service, path, cancellation.cancellable, $0)
+        }
+    }
+
+    /// Asks the service to unlock `paths`, which may show the desktop's unlock dialog.
+    /// Returns the paths that are unlocked afterwards (none when the user dismissed it).
+    func unlock(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
+        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        _ = try withNullTerminatedStrings(paths) { array throws(GLibError) in
+            try withGError {
+                secret_service_unlock_dbus_paths_sync(service, array, cancellation.cancellable, &unlocked, $0)
+            }
+        }
+        return takeStrings(unlocked)
+    }
+
+    /// The collection path behind an alias such as `default`, or `nil` when the alias is unset.
+    func collectionPath(forAlias alias: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        let path = try withGError {
+            secret_service_read_alias_dbus_path_sync(service, alias, cancellation.cancellable, $0)
+        }
+        return takeString(path)
+    }
+
+    /// The attributes of the item at `path`, read with one D-Bus property call (no item proxy,
+    /// no unlocking: attributes are readable while a collection is locked).
+    func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
+        var children = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
+        let parameters = g_variant_new_tuple(&children, 2)
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+                "org.freedesktop.DBus.Properties", "Get", parameters, nil, G_DBUS_CALL_FLAGS_NONE, -1,
+                cancellation.cancellable, $0)
+        }
+        guard let reply else { return [:] }
+        defer { g_variant_unref(reply) }
+        let boxed = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(boxed) }
+        guard let dictionary = g_variant_get_variant(boxed) else { return [:] }
+        defer { g_variant_unref(dictionary) }
+        guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
+        var attributes: [String: String] = [:]
+        for index in 0..<g_variant_n_children(dictionary) {
+            let entry = g_variant_get_child_value(dictionary, index)
+            let name = g_variant_get_child_value(entry, 0)
+            let value = g_variant_get_child_value(entry, 1)
+            attributes[String(cString: g_variant_get_string(name, nil))] = String(cString: g_variant_get_string(value, nil))
+            g_variant_unref(value)
+            g_variant_unref(name)
+            g_variant_unref(entry)
+        }
+        return attributes
+    }
+
+    // MARK: - Conversions
+
+    /// A `SecretValue` holding exactly the UTF-8 bytes of `value` (NULs included), copied by
+    /// libsecret into its wiping memory. Swift's own `String` storage is not copied first.
+    private func makeSecretValue(_ value: String) -> OpaquePointer {
+        var value = value
+        return value.withUTF8 { bytes in
+            let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: gchar.self) }
+            return "".withCString { empty in
+                secret_value_new(start ?? empty, gssize(bytes.count), "text/plain")
+            }
+        }
+    }
+
+    private func makeStringDictionary(_ dictionary: [String: String]) -> OpaquePointer {
+        var entries: [OpaquePointer?] = dictionary.sorted { $0.key < $1.key }.map { name, value in
+            g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_string(value))
+        }
+        let type = g_variant_type_new("{ss}")
+        defer { g_variant_type_free(type) }
+        return g_variant_new_array(type, &entries, gsize(entries.count))
+    }
+}
+
+private func withAttributeTable<R>(_ attributes: [String: String], _ body: (OpaquePointer) throws(GLibError) -> R) throws(GLibError) -> R {
+    let table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)!
+    defer { g_hash_table_unref(table) }
+    for (name, value) in attributes {
+        g_hash_table_insert(table, g_strdup(name), g_strdup(value))
+    }
+    return try body(table)
+}
+
+private func withNullTerminatedStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<gchar>?>) throws(GLibError) -> R) throws(GLibError) -> R {
+    let copies = strings.map { g_strdup($0) }
+    defer { copies.forEach { g_free($0) } }
+    var pointers = copies.map { UnsafePointer($0) } + [nil]
+    return try pointers.withUnsafeMutableBufferPointer { buffer throws(GLibError) in try body(buffer.baseAddress!) }
+}
+
+/// Takes ownership of a `gchar*` and returns it as a `String`.
+private func takeString(_ string: UnsafeMutablePointer<gchar>?) -> String? {
+    guard let string else { return nil }
+    defer { g_free(string) }
+    return String(cString: string)
+}
+
+/// Takes ownership of a NULL-terminated `gchar**` and returns its strings.
+private func takeStrings(_ strings: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?) -> [String] {
+    guard let strings else { return [] }
+    defer { g_strfreev(strings) }
+    var result: [String] = []
+    var index = 0
+    while let string = strings[index] {
+        result.append(String(cString: string))
+        index += 1
+    }
+    return result
+}
+#endif

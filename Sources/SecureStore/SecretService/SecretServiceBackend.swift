@@ -1,0 +1,415 @@
+#if canImport(CLibSecret)
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Whether a store may show the desktop's unlock dialog when the keyring is locked.
+public enum UserInteraction: Sendable, Hashable {
+    /// Ask the Secret Service to unlock, which shows its password dialog (desktop apps).
+    case allowed
+    /// Fail at once with ``SecureStoreError/Code/interactionNotAllowed`` (daemons, scripts, tests).
+    case notAllowed
+}
+
+/// The default backend: items in the freedesktop Secret Service (GNOME Keyring, KWallet,
+/// KeePassXC) through libsecret.
+///
+/// Each item is one Secret Service item in the default collection, found by these attributes:
+///
+/// | attribute | value |
+/// | --- | --- |
+/// | `xdg:schema` | ``schemaName`` |
+/// | `application` | the application ID |
+/// | `service` | `keychainService`, `app` by default |
+/// | `key` | the key |
+/// | `accessible` | Expo's constant name, e.g. `WHEN_UNLOCKED` |
+/// | `synchronizable` | `true` or `false` |
+///
+/// Its label reads `application / service / key`. Lookups match application, service, key and
+/// synchronizable only, so changing the accessibility replaces the item instead of adding one.
+///
+/// The application ID is a namespace, not a security boundary: any process of the same user
+/// can ask the Secret Service for any item of an unlocked collection.
+///
+/// Blocking libsecret calls run on threads this backend owns, never on Swift's cooperative
+/// pool. Every call has a timeout and honours task cancellation.
+public final class SecretServiceBackend: SecureStoreBackend {
+    /// The `xdg:schema` attribute of every item this package writes.
+    public static let schemaName = "dev.securestore.Item"
+
+    /// The attribute names of SecureStore's items, for `secret-tool` and other clients.
+    public enum Attribute {
+        public static let schema = "xdg:schema"
+        public static let application = "application"
+        public static let service = "service"
+        public static let key = "key"
+        public static let accessible = "accessible"
+        public static let synchronizable = "synchronizable"
+    }
+
+    public let applicationID: String
+    public let userInteraction: UserInteraction
+    /// How long one call may take, prompts included, before it ends with ``SecureStoreError/Code/timeout``.
+    public let timeout: Duration
+
+    /// A backend for `applicationID`'s items.
+    ///
+    /// - Throws: ``SecureStoreError/Code/invalidOptions`` for an empty application ID, one
+    ///   with U+0000, or a timeout that is not positive. Nothing is contacted yet.
+    public init(applicationID: String, userInteraction: UserInteraction = .allowed, timeout: Duration = .seconds(30)) throws {
+        try Validation.checkApplicationID(applicationID)
+        guard timeout > .zero else { throw SecureStoreError.invalidOptions("The timeout must be positive.") }
+        self.applicationID = applicationID
+        self.userInteraction = userInteraction
+        self.timeout = timeout
+    }
+
+    public var canUseBiometricAuthentication: Bool { false }
+
+    public func isAvailable() async -> Bool {
+        do {
+            try await perform(timeout: min(timeout, .seconds(3))) { call in _ = try call.defaultCollectionPath() }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
+        try await Self.itemLocks.withLock(lockName(key, options)) {
+            try await self.perform { call in
+                let label = "\(self.applicationID) / \(options.service) / \(key)"
+                let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
+                    (isSynchronizable, try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
+                }
+                var targets = existing
+                if options.synchronizable == .any {
+                    // Update every item the key has; with none, create a non-synchronizable one.
+                    targets = existing.filter { !$0.1.all.isEmpty }
+                    if targets.isEmpty { targets = [existing[0]] }
+                }
+                for (isSynchronizable, found) in targets {
+                    try call.ensureUnlocked(found.locked)
+                    var attributes = self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)
+                    attributes[Attribute.accessible] = options.keychainAccessible.expoName
+                    // Replace-in-place when the attributes are unchanged; otherwise the new item
+                    // exists before the old one goes, so the key never reads as missing.
+                    let path = try call.createItem(label: label, attributes: attributes, value: value)
+                    for stale in found.all where stale != path {
+                        try call.deleteItem(at: stale)
+                    }
+                }
+            }
+        }
+    }
+
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
+        try await perform { call in
+            for isSynchronizable in options.synchronizable.matchingStates {
+                let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
+                if let path = found.unlocked.first, let value = try call.secret(ofItemAt: path) {
+                    return value
+                }
+                if let path = found.locked.first {
+                    // Locked is never missing: unlock (or fail), then read.
+                    try call.ensureUnlocked(found.locked)
+                    guard let value = try call.secret(ofItemAt: path) else {
+                        throw SecureStoreError(.authenticationCanceled, "The keyring was locked again before the item could be read.")
+                    }
+                    return value
+                }
+            }
+            return nil
+        }
+    }
+
+    public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
+        try await Self.itemLocks.withLock(lockName(key, options)) {
+            try await self.perform { call in
+                let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+                try call.ensureUnlocked(found.locked)
+                for path in found.all {
+                    try call.deleteItem(at: path)
+                }
+            }
+        }
+    }
+
+    public func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool {
+        try await perform { call in
+            !(try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all.isEmpty)
+        }
+    }
+
+    public func allKeys(options: SecureStoreOptions) async throws -> [String] {
+        try await perform { call in
+            let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            var keys = Set<String>()
+            for path in found.all {
+                if let key = try call.attributes(ofItemAt: path)[Attribute.key] {
+                    keys.insert(key)
+                }
+            }
+            return keys.sorted()
+        }
+    }
+
+    public func deleteAll(options: SecureStoreOptions) async throws {
+        try await perform { call in
+            let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            try call.ensureUnlocked(found.locked)
+            for path in found.all {
+                try call.deleteItem(at: path)
+            }
+        }
+    }
+
+    // MARK: - Internal, for tests and tools
+
+    /// What the keyring records about this application's items under (service, key), values
+    /// left out; one entry per item.
+    func records(service: String, key: String) async throws -> [InMemoryBackend.Record] {
+        let options = SecureStoreOptions(keychainService: service, synchronizable: .any)
+        return try await perform { call in
+            try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all.map { path in
+                let attributes = try call.attributes(ofItemAt: path)
+                return InMemoryBackend.Record(
+                    application: attributes[Attribute.application] ?? "", service: attributes[Attribute.service] ?? "",
+                    key: attributes[Attribute.key] ?? "",
+                    accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,
+                    isSynchronizable: attributes[Attribute.synchronizable] == "true")
+            }
+        }
+    }
+
+    /// Deletes every item of this application, whatever its service.
+    func deleteEverything() async throws {
+        try await perform { call in
+            let found = try call.search([Attribute.schema: Self.schemaName, Attribute.application: self.applicationID])
+            try call.ensureUnlocked(found.locked)
+            for path in found.all {
+                try call.deleteItem(at: path)
+            }
+        }
+    }
+
+    // MARK: - Attributes
+
+    /// The attributes that select items: the key's item(s), or with `key: nil` the service's.
+    /// `isSynchronizable: nil` follows `options.synchronizable` (`.any` leaves it out).
+    private func attributes(key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
+        var attributes = [
+            Attribute.schema: Self.schemaName,
+            Attribute.application: applicationID,
+            Attribute.service: options.service,
+        ]
+        if let key { attributes[Attribute.key] = key }
+        let states = isSynchronizable.map { [$0] } ?? options.synchronizable.matchingStates
+        if states.count == 1 { attributes[Attribute.synchronizable] = states[0] ? "true" : "false" }
+        return attributes
+    }
+
+    private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
+        // NUL cannot occur in any part (validated), so the name is unambiguous.
+        "\(applicationID)\u{0}\(options.service)\u{0}\(key)"
+    }
+
+    private static let itemLocks = KeyedLock<String>()
+
+    // MARK: - Running calls
+
+    /// One connection per process, opened on first use and replaced after the service goes away.
+    private static let sharedConnection = Mutex<SecretServiceConnection?>(nil)
+
+    /// Runs `work` on a worker thread with a connection, a timeout and the task's cancellation,
+    /// and maps whatever it throws to `SecureStoreError` (or `CancellationError`).
+    private func perform<T: Sendable>(timeout: Duration? = nil, _ work: @escaping @Sendable (Call) throws -> T) async throws -> T {
+        try Task.checkCancellation()
+        try Self.checkSessionBus()
+        let timeout = timeout ?? self.timeout
+        let cancellation = GCancellation()
+        let interaction = userInteraction
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let resumption = ResumeOnce(continuation)
+                // DispatchWorkItem is thread-safe to cancel, though not marked Sendable.
+                nonisolated(unsafe) let timer = DispatchWorkItem {
+                    cancellation.timeOut()
+                    // libsecret honours the cancellable; this is the backstop for a call that does not.
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) {
+                        resumption.resume(with: .failure(Self.timeoutError(timeout)))
+                    }
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout.dispatchInterval, execute: timer)
+                BlockingWorkers.shared.submit {
+                    let result = Result { () throws -> T in
+                        let connection = try Self.connection(cancellation)
+                        do {
+                            return try work(Call(connection: connection, cancellation: cancellation, userInteraction: interaction))
+                        } catch let error as GLibError where GLibErrors.isUnavailable(error) {
+                            Self.sharedConnection.withLock { if $0 === connection { $0 = nil } }
+                            throw error
+                        }
+                    }
+                    timer.cancel()
+                    resumption.resume(with: result.mapError { Self.secureStoreError(from: $0, cancellation: cancellation, timeout: timeout) })
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    private static func connection(_ cancellation: GCancellation) throws -> SecretServiceConnection {
+        if let connection = sharedConnection.withLock({ $0 }) { return connection }
+        let opened: SecretServiceConnection
+        do {
+            opened = try SecretServiceConnection(cancellation: cancellation)
+        } catch {
+            if error.is(GLibErrors.io, GLibErrors.cancelled) || GLibErrors.isTimeout(error) { throw error }
+            throw SecureStoreError(.serviceUnavailable, "Could not connect to the Secret Service: \(error.message)",
+                                   backendDomain: error.domainName, backendCode: Int(error.code))
+        }
+        return sharedConnection.withLock { cached in
+            if let cached { return cached }
+            cached = opened
+            return opened
+        }
+    }
+
+    /// Fails fast when no session bus is configured, so GLib never tries to autolaunch one.
+    private static func checkSessionBus() throws(SecureStoreError) {
+        if let address = getenv("DBUS_SESSION_BUS_ADDRESS").map({ String(cString: $0) }), !address.isEmpty {
+            guard !address.contains("autolaunch:") else {
+                throw SecureStoreError(.serviceUnavailable, "DBUS_SESSION_BUS_ADDRESS asks for an autolaunched bus; SecureStore never starts a bus.")
+            }
+            return
+        }
+        if let runtimeDirectory = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtimeDirectory.isEmpty {
+            var status = stat()
+            if stat(runtimeDirectory + "/bus", &status) == 0, status.st_mode & S_IFMT == S_IFSOCK { return }
+        }
+        throw SecureStoreError(.serviceUnavailable, "No D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist.")
+    }
+
+    private static func timeoutError(_ timeout: Duration) -> SecureStoreError {
+        SecureStoreError(.timeout, "The Secret Service did not answer within \(timeout).")
+    }
+
+    /// The one place where GLib's and libsecret's errors become SecureStore's.
+    private static func secureStoreError(from error: any Error, cancellation: GCancellation, timeout: Duration) -> any Error {
+        guard let error = error as? GLibError else { return error }
+        if error.is(GLibErrors.io, GLibErrors.cancelled) {
+            return cancellation.timedOut ? timeoutError(timeout) : CancellationError()
+        }
+        let details = (domain: error.domainName, code: Int(error.code))
+        if GLibErrors.isTimeout(error) {
+            return SecureStoreError(.timeout, "The Secret Service did not answer: \(error.message)",
+                                    backendDomain: details.domain, backendCode: details.code)
+        }
+        if GLibErrors.isUnavailable(error) {
+            return SecureStoreError(.serviceUnavailable, "The Secret Service is not available: \(error.message)",
+                                    backendDomain: details.domain, backendCode: details.code)
+        }
+        if error.is(GLibErrors.secret, GLibErrors.isLocked) {
+            return SecureStoreError(.interactionNotAllowed, "The keyring is locked: \(error.message)",
+                                    backendDomain: details.domain, backendCode: details.code)
+        }
+        return SecureStoreError(.keyChain, "The Secret Service failed: \(error.message)",
+                                backendDomain: details.domain, backendCode: details.code)
+    }
+}
+
+/// The steps one backend call is made of, on a worker thread with its connection and
+/// cancellable. Throws `GLibError` or `SecureStoreError`.
+private struct Call {
+    let connection: SecretServiceConnection
+    let cancellation: GCancellation
+    let userInteraction: UserInteraction
+
+    struct Found {
+        var unlocked: [String]
+        var locked: [String]
+        var all: [String] { unlocked + locked }
+    }
+
+    func search(_ attributes: [String: String]) throws -> Found {
+        let found = try connection.searchItems(attributes, cancellation: cancellation)
+        return Found(unlocked: found.unlocked, locked: found.locked)
+    }
+
+    /// The value at `path`, or `nil` when the item went away since it was found.
+    func secret(ofItemAt path: String) throws -> String? {
+        do {
+            return try connection.secret(ofItemAt: path, cancellation: cancellation)
+        } catch where GLibErrors.isNoSuchObject(error) {
+            return nil
+        }
+    }
+
+    func attributes(ofItemAt path: String) throws -> [String: String] {
+        try connection.attributes(ofItemAt: path, cancellation: cancellation)
+    }
+
+    /// Deletes the item at `path`; one that is already gone counts as deleted.
+    func deleteItem(at path: String) throws {
+        do {
+            try connection.deleteItem(at: path, cancellation: cancellation)
+        } catch where GLibErrors.isNoSuchObject(error) {
+        }
+    }
+
+    /// Creates or replaces an item in the default collection, unlocking it first if allowed.
+    func createItem(label: String, attributes: [String: String], value: String) throws -> String {
+        let defaultCollection = "/org/freedesktop/secrets/aliases/default"
+        do {
+            return try connection.createItem(inCollection: defaultCollection, label: label, attributes: attributes,
+                                             value: value, cancellation: cancellation)
+        } catch where error.is(GLibErrors.secret, GLibErrors.isLocked) {
+            try ensureUnlocked([try defaultCollectionPath()])
+            return try connection.createItem(inCollection: defaultCollection, label: label, attributes: attributes,
+                                             value: value, cancellation: cancellation)
+        }
+    }
+
+    func defaultCollectionPath() throws -> String {
+        guard let path = try connection.collectionPath(forAlias: "default", cancellation: cancellation) else {
+            throw SecureStoreError(.keyChain, "The Secret Service has no default collection (no login keyring).")
+        }
+        return path
+    }
+
+    /// Unlocks `paths` through the service's own prompt, or fails when that is not allowed or
+    /// the user dismisses it.
+    func ensureUnlocked(_ paths: [String]) throws {
+        guard !paths.isEmpty else { return }
+        guard userInteraction == .allowed else {
+            throw SecureStoreError(.interactionNotAllowed, "The keyring is locked and user interaction is not allowed.")
+        }
+        let unlocked = try connection.unlock(paths, cancellation: cancellation)
+        guard Set(paths).isSubset(of: unlocked) else {
+            throw SecureStoreError(.authenticationCanceled, "The keyring stayed locked: the unlock dialog was dismissed or could not be shown.")
+        }
+    }
+}
+
+/// Resumes a continuation exactly once, whoever gets there first (the work or the timer).
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
+    }
+}
+
+extension Duration {
+    fileprivate var dispatchInterval: DispatchTimeInterval {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(Int(min(seconds, Int64(Int.max / 1_000_000_000) - 1)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+    }
+}
+#endif

@@ -1,0 +1,123 @@
+import Dispatch
+import Synchronization
+
+/// Expo's SecureStore for Swift: keeps small secrets (tokens, passwords) in the desktop's own
+/// secret store.
+///
+/// ```swift
+/// let store = try SecureStore(applicationID: "com.example.MyApp")
+/// try await store.setItem("token", "s3cr3t")
+/// let token = try await store.getItem("token")      // "s3cr3t"
+/// ```
+///
+/// `SecureStore` validates keys, values and options, then delegates to a
+/// ``SecureStoreBackend``. It is a value type and `Sendable`: copy it freely between tasks.
+public struct SecureStore: Sendable {
+    /// The largest value, in bytes of UTF-8, that SecureStore stores: 1 MiB. Larger values
+    /// throw ``SecureStoreError/Code/valueTooLarge`` on every backend. A keyring is for small
+    /// secrets; gnome-keyring rewrites its whole file on every change.
+    public static let maximumValueSize = 1 << 20
+
+    /// The backend every call delegates to.
+    public let backend: any SecureStoreBackend
+
+    /// A store on the given backend, for example an ``InMemoryBackend`` in tests.
+    public init(backend: some SecureStoreBackend) {
+        self.backend = backend
+    }
+
+    /// Stores `value` under `key`, replacing any value (and accessibility) stored before.
+    public func setItem(_ key: String, _ value: String, options: SecureStoreOptions = SecureStoreOptions()) async throws {
+        try Validation.checkKey(key)
+        try Validation.checkValue(value)
+        try checkOptions(options, isWrite: true)
+        try await backend.setItem(value, forKey: key, options: options)
+    }
+
+    /// The value stored under `key`, or `nil` when there is none. A locked keyring is never
+    /// reported as `nil`: it throws.
+    public func getItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> String? {
+        try Validation.checkKey(key)
+        try checkOptions(options, isWrite: false)
+        return try await backend.getItem(forKey: key, options: options)
+    }
+
+    /// Removes the item under `key`. Removing a missing key succeeds.
+    public func deleteItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws {
+        try Validation.checkKey(key)
+        try checkOptions(options, isWrite: false)
+        try await backend.deleteItem(forKey: key, options: options)
+    }
+
+    /// Whether an item exists under `key`. Reads no value, so it never unlocks a keyring.
+    public func containsItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> Bool {
+        try Validation.checkKey(key)
+        try checkOptions(options, isWrite: false)
+        return try await backend.containsItem(forKey: key, options: options)
+    }
+
+    /// The keys stored in `options.keychainService`, sorted. Never unlocks a keyring.
+    public func allKeys(options: SecureStoreOptions = SecureStoreOptions()) async throws -> [String] {
+        try checkOptions(options, isWrite: false)
+        return try await backend.allKeys(options: options)
+    }
+
+    /// Removes every item of `options.keychainService` (as selected by `options.synchronizable`).
+    public func deleteAll(options: SecureStoreOptions = SecureStoreOptions()) async throws {
+        try checkOptions(options, isWrite: false)
+        try await backend.deleteAll(options: options)
+    }
+
+    /// Whether the store can be used now, like Expo's `isAvailableAsync()`. Never prompts,
+    /// never throws.
+    public func isAvailable() async -> Bool {
+        await backend.isAvailable()
+    }
+
+    /// Whether `requireAuthentication: true` can be honoured. Always `false` on Linux.
+    public func canUseBiometricAuthentication() -> Bool {
+        backend.canUseBiometricAuthentication
+    }
+
+    private func checkOptions(_ options: SecureStoreOptions, isWrite: Bool) throws(SecureStoreError) {
+        try Validation.checkOptions(
+            options, isWrite: isWrite, canUseBiometricAuthentication: backend.canUseBiometricAuthentication)
+    }
+}
+
+// MARK: - Blocking variants
+
+extension SecureStore {
+    /// Blocking ``setItem(_:_:options:)``, like Expo's synchronous `setItem`, for code that
+    /// cannot await. It parks the calling thread until the backend answers.
+    @available(*, noasync, message: "Use the async setItem(_:_:options:)")
+    public func setItemSync(_ key: String, _ value: String, options: SecureStoreOptions = SecureStoreOptions()) throws {
+        try waitFor { try await self.setItem(key, value, options: options) }
+    }
+
+    /// Blocking ``getItem(_:options:)``, like Expo's synchronous `getItem`.
+    @available(*, noasync, message: "Use the async getItem(_:options:)")
+    public func getItemSync(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) throws -> String? {
+        try waitFor { try await self.getItem(key, options: options) }
+    }
+
+    /// Blocking ``deleteItem(_:options:)``.
+    @available(*, noasync, message: "Use the async deleteItem(_:options:)")
+    public func deleteItemSync(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) throws {
+        try waitFor { try await self.deleteItem(key, options: options) }
+    }
+}
+
+/// Runs `operation` in a new task and parks the calling (non-async) thread until it finishes.
+private func waitFor<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = Mutex<Result<T, any Error>?>(nil)
+    let finished = DispatchSemaphore(value: 0)
+    Task.detached {
+        let result: Result<T, any Error>
+        do { result = .success(try await operation()) } catch { result = .failure(error) }
+        outcome.withLock { $0 = result }
+        finished.signal()
+    }
+    finished.wait()
+    return try outcome.withLock { $0! }.get()
+}

@@ -1,0 +1,65 @@
+/// Checks made at the API's edge, before any backend call, so every backend sees the same
+/// valid input and rejects the same invalid input.
+enum Validation {
+    /// `^[A-Za-z0-9._-]+$`, the rule Expo applies with JavaScript's ASCII-only `\w`.
+    static func isValidKey(_ key: String) -> Bool {
+        var utf8 = key.utf8.makeIterator()
+        guard var byte = utf8.next() else { return false }
+        while true {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                break
+            default:
+                return false
+            }
+            guard let next = utf8.next() else { return true }
+            byte = next
+        }
+    }
+
+    static func checkKey(_ key: String) throws(SecureStoreError) {
+        guard isValidKey(key) else { throw .invalidKey }
+    }
+
+    static func checkValue(_ value: String) throws(SecureStoreError) {
+        let size = value.utf8.count
+        guard size <= SecureStore.maximumValueSize else {
+            throw SecureStoreError(
+                .valueTooLarge,
+                "The value is \(size) bytes of UTF-8; SecureStore stores at most \(SecureStore.maximumValueSize).")
+        }
+    }
+
+    /// Options valid for any call; `isWrite` adds the rules that only make sense on a write.
+    static func checkOptions(
+        _ options: SecureStoreOptions, isWrite: Bool, canUseBiometricAuthentication: Bool
+    ) throws(SecureStoreError) {
+        if let service = options.keychainService {
+            guard !service.isEmpty else {
+                throw .invalidOptions("keychainService must not be empty; use nil for the default service \"\(SecureStoreOptions.defaultService)\".")
+            }
+            guard !service.utf8.contains(0) else {
+                throw .invalidOptions("keychainService must not contain U+0000.")
+            }
+        }
+        if let prompt = options.authenticationPrompt, prompt.utf8.contains(0) {
+            throw .invalidOptions("authenticationPrompt must not contain U+0000.")
+        }
+        if options.requireAuthentication && !canUseBiometricAuthentication {
+            throw SecureStoreError(
+                .authenticationUnsupported,
+                "requireAuthentication is not supported: this platform has no biometric authentication (canUseBiometricAuthentication() is false).")
+        }
+        if isWrite && options.synchronizable != .no && options.keychainAccessible.isThisDeviceOnly {
+            throw .invalidOptions("A \(options.keychainAccessible.expoName) item never leaves this device, so it cannot be synchronizable (synchronizable: .\(options.synchronizable)).")
+        }
+    }
+
+    /// An application ID names a namespace of items: non-empty, no NUL.
+    static func checkApplicationID(_ applicationID: String) throws(SecureStoreError) {
+        guard !applicationID.isEmpty, !applicationID.utf8.contains(0) else {
+            throw .invalidOptions("The application ID must be a non-empty string without U+0000.")
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import SecureStore
+
+/// The backends every contract test runs against.
+enum BackendKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case inMemory
+    /// A real gnome-keyring-daemon: run the tests under Scripts/with-secret-service.
+    case secretService
+    var testDescription: String { rawValue }
+}
+
+/// A test's view of one keyring: stores for any number of applications that share it, the
+/// items they left behind, and cleanup.
+final class BackendFixture: Sendable {
+    let kind: BackendKind
+    /// Unique per test, so tests running in parallel on one daemon never meet.
+    let applicationPrefix = "securestore-test-\(UUID().uuidString.prefix(8))"
+    private let keyring = InMemoryBackend.Keyring()
+    private let applicationsUsed = Mutex<Set<String>>([])
+
+    init(_ kind: BackendKind) { self.kind = kind }
+
+    /// The backend of application `name` (a suffix of this test's unique prefix).
+    func backend(_ name: String = "app") -> any SecureStoreBackend {
+        let applicationID = "\(applicationPrefix).\(name)"
+        applicationsUsed.withLock { _ = $0.insert(applicationID) }
+        switch kind {
+        case .inMemory:
+            return InMemoryBackend(applicationID: applicationID, keyring: keyring)
+        case .secretService:
+            return secretServiceBackend(applicationID)
+        }
+    }
+
+    func store(_ name: String = "app") -> SecureStore {
+        SecureStore(backend: backend(name))
+    }
+
+    /// What the keyring holds for (application, service, key), values left out.
+    func records(application name: String = "app", service: String = SecureStoreOptions.defaultService, key: String) async throws -> [InMemoryBackend.Record] {
+        let applicationID = "\(applicationPrefix).\(name)"
+        switch kind {
+        case .inMemory:
+            return keyring.records.filter { $0.application == applicationID && $0.service == service && $0.key == key }
+        case .secretService:
+            return try await secretServiceBackend(applicationID).records(service: service, key: key)
+        }
+    }
+
+    /// Removes whatever this test stored.
+    func cleanUp() async throws {
+        guard kind == .secretService else { return }
+        for applicationID in applicationsUsed.withLock({ $0 }) {
+            try await secretServiceBackend(applicationID).deleteEverything()
+        }
+    }
+
+    private func secretServiceBackend(_ applicationID: String) -> SecretServiceBackend {
+        // Tests never prompt: a locked keyring must fail fast, not wait for a person.
+        try! SecretServiceBackend(applicationID: applicationID, userInteraction: .notAllowed, timeout: .seconds(20))
+    }
+}
+
+/// Runs `body` with a fresh fixture and always cleans up after it.
+func withFixture(_ kind: BackendKind, _ body: (BackendFixture) async throws -> Void) async throws {
+    let fixture = BackendFixture(kind)
+    do {
+        try await body(fixture)
+    } catch {
+        try? await fixture.cleanUp()
+        throw error
+    }
+    try await fixture.cleanUp()
+}
+
+/// The error `body` throws, as a `SecureStoreError`, or a recorded failure.
+func secureStoreError(
+    _ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) async -> SecureStoreError? {
+    do {
+        try await body()
+        Issue.record("expected a SecureStoreError, nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as SecureStoreError {
+        return error
+    } catch {
+        Issue.record("expected a SecureStoreError, got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}

@@ -1,0 +1,98 @@
+import Testing
+@testable import SecureStore
+
+/// The facade's own duties: Expo's constants, and validation before any backend call.
+@Suite("SecureStore facade")
+struct FacadeTests {
+    @Test func accessibilityConstantsHaveExposRawValuesAndNames() {
+        let expected: [(KeychainAccessible, Int, String)] = [
+            (.afterFirstUnlock, 0, "AFTER_FIRST_UNLOCK"),
+            (.afterFirstUnlockThisDeviceOnly, 1, "AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY"),
+            (.always, 2, "ALWAYS"),
+            (.whenPasscodeSetThisDeviceOnly, 3, "WHEN_PASSCODE_SET_THIS_DEVICE_ONLY"),
+            (.alwaysThisDeviceOnly, 4, "ALWAYS_THIS_DEVICE_ONLY"),
+            (.whenUnlocked, 5, "WHEN_UNLOCKED"),
+            (.whenUnlockedThisDeviceOnly, 6, "WHEN_UNLOCKED_THIS_DEVICE_ONLY"),
+        ]
+        #expect(KeychainAccessible.allCases.count == expected.count)
+        for (accessible, rawValue, name) in expected {
+            #expect(accessible.rawValue == rawValue)
+            #expect(accessible.expoName == name)
+            #expect(KeychainAccessible(rawValue: rawValue) == accessible)
+            #expect(KeychainAccessible(expoName: name) == accessible)
+            #expect(accessible.isThisDeviceOnly == name.hasSuffix("THIS_DEVICE_ONLY"))
+        }
+    }
+
+    @Test func defaultOptionsAreExpos() {
+        let options = SecureStoreOptions()
+        #expect(options.keychainService == nil)
+        #expect(options.service == "app")
+        #expect(options.keychainAccessible == .whenUnlocked)
+        #expect(options.requireAuthentication == false)
+        #expect(options.authenticationPrompt == nil)
+        #expect(options.synchronizable == .no)
+    }
+
+    @Test func errorCodesAreStable() {
+        let codes: [(SecureStoreError.Code, String)] = [
+            (.invalidKey, "ERR_INVALID_KEY"), (.invalidOptions, "ERR_INVALID_OPTIONS"),
+            (.valueTooLarge, "ERR_VALUE_TOO_LARGE"), (.serviceUnavailable, "ERR_SERVICE_UNAVAILABLE"),
+            (.interactionNotAllowed, "ERR_INTERACTION_NOT_ALLOWED"),
+            (.authenticationCanceled, "ERR_AUTHENTICATION_CANCELED"),
+            (.authenticationUnsupported, "ERR_AUTHENTICATION_UNSUPPORTED"), (.timeout, "ERR_TIMEOUT"),
+            (.keyChain, "ERR_KEY_CHAIN"),
+        ]
+        for (code, raw) in codes {
+            #expect(code.rawValue == raw)
+            #expect(SecureStoreError.Code(rawValue: raw) == code)
+        }
+        let error = SecureStoreError(.keyChain, "boom", backendDomain: "g-io-error-quark", backendCode: 1)
+        #expect(error.description == "ERR_KEY_CHAIN: boom [g-io-error-quark 1]")
+    }
+
+    /// A key that the facade rejects never reaches the backend, whatever the backend.
+    @Test func invalidInputNeverReachesTheBackend() async throws {
+        let backend = RecordingBackend()
+        let store = SecureStore(backend: backend)
+        _ = await secureStoreError { try await store.setItem("bad key", "v") }
+        _ = await secureStoreError { _ = try await store.getItem("") }
+        _ = await secureStoreError { try await store.deleteItem("ü") }
+        _ = await secureStoreError { _ = try await store.containsItem("a/b") }
+        _ = await secureStoreError { try await store.setItem("k", String(repeating: "x", count: SecureStore.maximumValueSize + 1)) }
+        _ = await secureStoreError { _ = try await store.allKeys(options: SecureStoreOptions(keychainService: "")) }
+        _ = await secureStoreError { try await store.deleteAll(options: SecureStoreOptions(requireAuthentication: true)) }
+        #expect(backend.calls.isEmpty)
+        try await store.setItem("good", "v")
+        #expect(backend.calls == ["set good"])
+    }
+
+    @Test func validatorAgreesWithTheRegexOracle() throws {
+        let oracle = try Regex("^[A-Za-z0-9._-]+$")
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = Array("aZ09._-/ :é🔑\u{0}\t\nß١Ａ+") 
+        for _ in 0..<5000 {
+            let length = Int.random(in: 0...6, using: &generator)
+            let key = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            #expect(Validation.isValidKey(key) == (key.wholeMatch(of: oracle) != nil), "\(key.debugDescription)")
+        }
+    }
+}
+
+/// Records which calls reach it.
+final class RecordingBackend: SecureStoreBackend {
+    private let log = Mutex<[String]>([])
+    var calls: [String] { log.withLock { $0 } }
+    private func record(_ call: String) { log.withLock { $0.append(call) } }
+
+    var canUseBiometricAuthentication: Bool { false }
+    func isAvailable() async -> Bool { true }
+    func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws { record("set \(key)") }
+    func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? { record("get \(key)"); return nil }
+    func deleteItem(forKey key: String, options: SecureStoreOptions) async throws { record("delete \(key)") }
+    func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool { record("contains \(key)"); return false }
+    func allKeys(options: SecureStoreOptions) async throws -> [String] { record("allKeys"); return [] }
+    func deleteAll(options: SecureStoreOptions) async throws { record("deleteAll") }
+}
+
+import Synchronization
