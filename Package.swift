@@ -5,6 +5,10 @@ let package = Package(
     name: "SecureStore",
     products: [
         .library(name: "SecureStore", targets: ["SecureStore"]),
+        .executable(name: "securestore", targets: ["securestore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // libsecret and GLib, for the Secret Service backend. All calls into it live in
@@ -20,6 +24,11 @@ let package = Package(
                 .target(name: "CLibSecret", condition: .when(platforms: [.linux])),
             ]
         ),
+        // The `securestore` command for shell scripts and the desktop session.
+        .executableTarget(
+            name: "securestore",
+            dependencies: ["SecureStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "QuickStart",
             dependencies: ["SecureStore"],
@@ -27,7 +36,8 @@ let package = Package(
         ),
         .testTarget(
             name: "SecureStoreTests",
-            dependencies: ["SecureStore"]
+            // The executables are run as subprocesses by the tests.
+            dependencies: ["SecureStore", "securestore", "QuickStart"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+@testable import SecureStore
+
+/// The Secret Service backend against a real gnome-keyring-daemon: what other Secret Service
+/// clients see, and every failure path, each in the process and daemon it needs.
+@Suite("Secret Service backend")
+struct SecretServiceTests {
+    static let lockLogin = """
+        gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+          --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+        """
+
+    /// Seconds since the script started, for checking that failures come fast rather than hang.
+    static let timed = """
+        elapsed() { local start=$(date +%s%N); "$@"; local rc=$?; echo "${2:-$1} $(( ($(date +%s%N) - start) / 1000000 ))ms rc=$rc" >&2; return $rc; }
+
+        """
+
+    private func backend(_ applicationID: String = "securestore-test-\(UUID().uuidString.prefix(8))") throws -> SecretServiceBackend {
+        try SecretServiceBackend(applicationID: applicationID, userInteraction: .notAllowed, timeout: .seconds(20))
+    }
+
+    @Test func secretToolFindsItemsByTheDocumentedAttributesAndLabel() async throws {
+        let backend = try backend()
+        defer { Task { try? await backend.deleteEverything() } }
+        let store = SecureStore(backend: backend)
+        let options = SecureStoreOptions(keychainService: "mail", keychainAccessible: .afterFirstUnlock)
+        try await store.setItem("imap.password", "pa55 wörd", options: options)
+
+        let search = try await Subprocess.run([
+            "secret-tool", "search", "--all", "xdg:schema", "dev.securestore.Item", "application", backend.applicationID,
+        ])
+        #expect(search.status == 0)
+        let listing = search.standardOutput + search.standardError
+        #expect(listing.contains("label = \(backend.applicationID) / mail / imap.password"))
+        #expect(listing.contains("attribute.service = mail"))
+        #expect(listing.contains("attribute.key = imap.password"))
+        #expect(listing.contains("attribute.accessible = AFTER_FIRST_UNLOCK"))
+        #expect(listing.contains("attribute.synchronizable = false"))
+        #expect(listing.components(separatedBy: "label = ").count == 2, "exactly one item")
+
+        let lookup = try await Subprocess.run([
+            "secret-tool", "lookup", "xdg:schema", "dev.securestore.Item", "application", backend.applicationID,
+            "service", "mail", "key", "imap.password",
+        ])
+        #expect(lookup.status == 0)
+        #expect(lookup.standardOutput == "pa55 wörd")
+    }
+
+    @Test func itemsWrittenBySecretToolReadBackAndOverwriteInPlace() async throws {
+        let backend = try backend()
+        defer { Task { try? await backend.deleteEverything() } }
+        let store = SecureStore(backend: backend)
+        let stored = try await Subprocess.run([
+            "secret-tool", "store", "--label", "written by secret-tool", "xdg:schema", "dev.securestore.Item",
+            "application", backend.applicationID, "service", "app", "key", "token", "accessible", "WHEN_UNLOCKED",
+            "synchronizable", "false",
+        ], input: "from the shell")
+        #expect(stored.status == 0, "\(stored.standardError)")
+
+        #expect(try await store.getItem("token") == "from the shell")
+        #expect(try await store.allKeys() == ["token"])
+        try await store.setItem("token", "from Swift")
+        #expect(try await backend.records(service: "app", key: "token").count == 1)
+        #expect(try await store.getItem("token") == "from Swift")
+    }
+
+    @Test func noSessionBusIsServiceUnavailableFastWithoutAutolaunch() async throws {
+        let unset = try await Subprocess.run(
+            [Subprocess.securestore, "get", "token", "--no-interaction"],
+            environment: ["DBUS_SESSION_BUS_ADDRESS": nil, "XDG_RUNTIME_DIR": "/nonexistent", "DISPLAY": nil])
+        #expect(unset.status == 69)
+        #expect(unset.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
+        #expect(unset.seconds < 3)
+
+        let nowhere = try await Subprocess.run(
+            [Subprocess.securestore, "exists", "token"],
+            environment: ["DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"])
+        #expect(nowhere.status == 69)
+        #expect(nowhere.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
+        #expect(nowhere.seconds < 3)
+
+        let autolaunch = try await Subprocess.run(
+            [Subprocess.securestore, "list"], environment: ["DBUS_SESSION_BUS_ADDRESS": "autolaunch:"])
+        #expect(autolaunch.status == 69)
+    }
+
+    @Test func aBusWithoutASecretServiceIsServiceUnavailableFast() async throws {
+        // A session bus that can activate nothing: no service directories.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("securestore-bus-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = directory.appendingPathComponent("session.conf")
+        try """
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>session</type>
+              <listen>unix:dir=\(directory.path)</listen>
+              <auth>EXTERNAL</auth>
+              <policy context="default">
+                <allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/>
+              </policy>
+            </busconfig>
+            """.write(to: configuration, atomically: true, encoding: .utf8)
+        let outcome = try await Subprocess.run([
+            "dbus-run-session", "--config-file", configuration.path, "--",
+            Subprocess.securestore, "get", "token", "--no-interaction",
+        ])
+        #expect(outcome.status == 69, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
+        #expect(outcome.seconds < 5)
+    }
+
+    @Test func aLockedKeyringWithoutInteractionFailsFastAndLosesNothing() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(Self.timed + """
+            printf 'kept' | $SECURESTORE set token --app locked-test
+            \(Self.lockLogin)
+            elapsed $SECURESTORE get token --app locked-test --no-interaction; echo "get=$?"
+            printf 'new' | $SECURESTORE set token --app locked-test --no-interaction; echo "set-existing=$?"
+            printf 'new' | $SECURESTORE set fresh --app locked-test --no-interaction; echo "set-new=$?"
+            $SECURESTORE delete token --app locked-test --no-interaction; echo "delete=$?"
+            $SECURESTORE clear --app locked-test --no-interaction; echo "clear=$?"
+            $SECURESTORE exists token --app locked-test --no-interaction; echo "exists=$?"
+            echo "list=$($SECURESTORE list --app locked-test --no-interaction)"
+            # A new daemon on the same keyring files, unlocked with the password: nothing was lost.
+            gnome-keyring-daemon --replace --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+            gdbus wait --session --timeout 5 org.freedesktop.secrets; sleep 0.3
+            echo "after-unlock=$($SECURESTORE get token --app locked-test --no-interaction)"
+            $SECURESTORE exists fresh --app locked-test; echo "fresh-exists=$?"
+            kill -KILL %1
+            """)
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains("get=77"))
+        #expect(lines.contains("set-existing=77"))
+        #expect(lines.contains("set-new=77"))
+        #expect(lines.contains("delete=77"))
+        #expect(lines.contains("clear=77"))
+        #expect(lines.contains("exists=0"), "containsItem never needs an unlock")
+        #expect(lines.contains("list=token"), "allKeys never needs an unlock")
+        #expect(lines.contains("after-unlock=kept"))
+        #expect(lines.contains("fresh-exists=1"))
+        #expect(outcome.standardError.contains("ERR_INTERACTION_NOT_ALLOWED"))
+        #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was asked for")
+        let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
+        #expect((milliseconds ?? .max) < 2000, "\(outcome.standardError)")
+    }
+
+    @Test func aPromptThatCannotBeShownIsAnErrorNotAHang() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(Self.timed + """
+            printf 'kept' | $SECURESTORE set token --app prompt-test
+            \(Self.lockLogin)
+            elapsed $SECURESTORE get token --app prompt-test --timeout 20; echo "get=$?"
+            """, environment: ["DISPLAY": nil, "WAYLAND_DISPLAY": nil])
+        #expect(outcome.standardOutput.contains("get=78"), "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("ERR_AUTHENTICATION_CANCELED"))
+        let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
+        #expect((milliseconds ?? .max) < 5000)
+    }
+
+    @Test func anUnresponsiveServiceTimesOut() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(Self.timed + """
+            printf 'kept' | $SECURESTORE set token --app stopped-test
+            kill -STOP "$SECURESTORE_TEST_KEYRING_PID"
+            elapsed $SECURESTORE get token --app stopped-test --timeout 1; echo "get=$?"
+            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"
+            echo "after=$($SECURESTORE get token --app stopped-test)"
+            """)
+        #expect(outcome.standardOutput.contains("get=75"), "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("ERR_TIMEOUT"))
+        #expect(outcome.standardOutput.contains("after=kept"))
+        let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
+        #expect((900..<4000).contains(milliseconds ?? -1), "bounded by the 1 s timeout: \(outcome.standardError)")
+    }
+
+    @Test func aHostileSecretBackendVariableCannotHangTheProcess() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring("""
+            printf 'v' | SECRET_BACKEND=bogus timeout 10 $SECURESTORE set token --app env-test; echo "set=$?"
+            echo "get=$(SECRET_BACKEND=bogus timeout 10 $SECURESTORE get token --app env-test)"
+            """)
+        #expect(outcome.standardOutput.contains("set=0"), "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("get=v"))
+    }
+
+    @Test func badApplicationIDsAreInvalidOptions() {
+        for applicationID in ["", "a\u{0}b"] {
+            #expect(throws: SecureStoreError.self) { try SecretServiceBackend(applicationID: applicationID) }
+        }
+        #expect(throws: SecureStoreError.self) { try SecretServiceBackend(applicationID: "ok", timeout: .zero) }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the package's executables and scripts as child processes, for tests that need their
+/// own environment or their own keyring daemon.
+enum Subprocess {
+    struct Outcome {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        var seconds: Double
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Where `swift build` put the executables: beside the test bundle.
+    static let binDirectory: URL = {
+        let testExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: testExecutable).deletingLastPathComponent()
+    }()
+
+    static var securestore: String { binDirectory.appendingPathComponent("securestore").path }
+    static var withSecretService: String { packageRoot.appendingPathComponent("Scripts/with-secret-service").path }
+
+    /// Runs `arguments` with this process's environment changed by `environment` (a `nil`
+    /// value removes a variable) and `input` on standard input. The child starts with an empty
+    /// signal mask (Dispatch's threads block signals, and a child that inherits that, such as
+    /// dbus-run-session, never hears of its own children's exit), and the waiting happens on a
+    /// thread of its own, off the cooperative pool.
+    static func run(_ arguments: [String], environment: [String: String?] = [:], input: String = "") async throws -> Outcome {
+        var fullEnvironment = ProcessInfo.processInfo.environment
+        for (name, value) in environment { fullEnvironment[name] = value }
+        let environmentLines = fullEnvironment.map { "\($0.key)=\($0.value)" }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try spawnAndWait(["/usr/bin/env"] + arguments, environmentLines, input) })
+            }
+        }
+    }
+
+    /// A pipe whose ends are close-on-exec, so that no other child inherits them (a child
+    /// holding another test's pipe keeps that test waiting for end-of-file).
+    private struct ClosingPipe {
+        let read: FileHandle
+        let write: FileHandle
+        init() throws {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+            read = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
+            write = FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+        }
+    }
+
+    /// Held from creating a child's pipes until it is spawned: no other child may start while
+    /// a pipe is not yet close-on-exec.
+    private static let spawning = Mutex(())
+
+    private static func spawnAndWait(_ arguments: [String], _ environment: [String], _ input: String) throws -> Outcome {
+        let (standardInput, standardOutput, standardError, pid, start) = try spawning.withLock { _ in
+            let standardInput = try ClosingPipe(), standardOutput = try ClosingPipe(), standardError = try ClosingPipe()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the child's copies 0, 1 and 2.
+        posix_spawn_file_actions_adddup2(&actions, standardInput.read.fileDescriptor, 0)
+        posix_spawn_file_actions_adddup2(&actions, standardOutput.write.fileDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, standardError.write.fileDescriptor, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for signal in [SIGPIPE, SIGCHLD, SIGTERM, SIGINT] { sigaddset(&defaultSignals, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let start = ContinuousClock.now
+        let spawned = posix_spawn(&pid, argv[0]!, &actions, &attributes, argv, envp)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        return (standardInput, standardOutput, standardError, pid, start)
+        }
+        // Close the child's ends here, so reading sees end-of-file when the child is done.
+        try standardInput.read.close()
+        try standardOutput.write.close()
+        try standardError.write.close()
+        standardInput.write.write(Data(input.utf8))
+        try standardInput.write.close()
+
+        let errorData = Mutex<Data>(Data())
+        let errorReader = Thread { errorData.withLock { $0 = standardError.read.readDataToEndOfFile() } }
+        errorReader.start()
+        let outputData = standardOutput.read.readDataToEndOfFile()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        while !errorReader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+        let elapsed = ContinuousClock.now - start
+        // WIFEXITED / WEXITSTATUS, spelled out: the macros do not import.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Outcome(
+            status: exitStatus,
+            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: errorData.withLock { String(decoding: $0, as: UTF8.self) },
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Runs a bash `script` inside a private D-Bus session with its own unlocked
+    /// gnome-keyring-daemon ($SECURESTORE_TEST_KEYRING_PID), with `$SECURESTORE` set to the CLI.
+    static func inPrivateKeyring(_ script: String, environment: [String: String?] = [:]) async throws -> Outcome {
+        var environment = environment
+        environment["SECURESTORE"] = securestore
+        return try await run([withSecretService, "bash", "-c", "set -u\n" + script], environment: environment)
+    }
+}
+
+import Synchronization
