@@ -34,10 +34,15 @@ let package = Package(
             dependencies: ["SecureStore"],
             path: "Examples/QuickStart"
         ),
+        .executableTarget(
+            name: "LockedKeyring",
+            dependencies: ["SecureStore"],
+            path: "Examples/LockedKeyring"
+        ),
         .testTarget(
             name: "SecureStoreTests",
             // The executables are run as subprocesses by the tests.
-            dependencies: ["SecureStore", "securestore", "QuickStart"]
+            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring"]
         ),
     ],
     swiftLanguageModes: [.v6]

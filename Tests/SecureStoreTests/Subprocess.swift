@@ -24,6 +24,7 @@ enum Subprocess {
 
     static var securestore: String { binDirectory.appendingPathComponent("securestore").path }
     static var withSecretService: String { packageRoot.appendingPathComponent("Scripts/with-secret-service").path }
+    static var withDisplay: String { packageRoot.appendingPathComponent("Scripts/with-display").path }
 
     /// Runs `arguments` with this process's environment changed by `environment` (a `nil`
     /// value removes a variable) and `input` on standard input. The child starts with an empty
@@ -120,6 +121,26 @@ enum Subprocess {
         var environment = environment
         environment["SECURESTORE"] = securestore
         return try await run([withSecretService, "bash", "-c", "set -u\n" + script], environment: environment)
+    }
+
+    /// Like ``inPrivateKeyring(_:environment:)``, on a private X display (Xvfb) where the
+    /// Secret Service's unlock dialog can appear. `$UNLOCK_DIALOG` drives it, `$LOCKED_KEYRING`
+    /// is the LockedKeyring example, and `lock_login` locks the login keyring.
+    static func onDesktop(_ script: String) async throws -> Outcome {
+        let environment = [
+            "SECURESTORE": securestore,
+            "LOCKED_KEYRING": binDirectory.appendingPathComponent("LockedKeyring").path,
+            "UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path,
+        ]
+        let prelude = """
+            set -u
+            lock_login() {
+              gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+                --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+            }
+
+            """
+        return try await run([withDisplay, withSecretService, "bash", "-c", prelude + script], environment: environment)
     }
 }
 

@@ -48,6 +48,17 @@ final class GCancellation: Sendable {
     }
 
     var timedOut: Bool { timedOutFlag.load(ordering: .sequentiallyConsistent) }
+
+    var isCancelled: Bool { g_cancellable_is_cancelled(cancellable) != 0 }
+
+    /// The error a cancelled GIO call reports, for work that notices cancellation itself.
+    var cancelledError: GLibError {
+        GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.cancelled), message: "Operation was cancelled")
+    }
+
+    static func isCancellation(_ error: any Error) -> Bool {
+        (error as? GLibError)?.is(GLibErrors.io, GLibErrors.cancelled) == true
+    }
 }
 
 /// Error domains and codes the backend tells apart.

@@ -379,6 +379,10 @@ private struct Call {
         return path
     }
 
+    /// One unlock dialog at a time for the whole process, its answer shared by every call that
+    /// waited for it.
+    private static let sharedUnlock = SharedUnlock()
+
     /// Unlocks `paths` through the service's own prompt, or fails when that is not allowed or
     /// the user dismisses it.
     func ensureUnlocked(_ paths: [String]) throws {
@@ -386,9 +390,11 @@ private struct Call {
         guard userInteraction == .allowed else {
             throw SecureStoreError(.interactionNotAllowed, "The keyring is locked and user interaction is not allowed.")
         }
-        let unlocked = try connection.unlock(paths, cancellation: cancellation)
-        guard Set(paths).isSubset(of: unlocked) else {
-            throw SecureStoreError(.authenticationCanceled, "The keyring stayed locked: the unlock dialog was dismissed or could not be shown.")
+        try Self.sharedUnlock.run(cancellation: cancellation) {
+            let unlocked = try connection.unlock(paths, cancellation: cancellation)
+            guard Set(paths).isSubset(of: unlocked) else {
+                throw SecureStoreError(.authenticationCanceled, "The keyring stayed locked: the unlock dialog was dismissed or could not be shown.")
+            }
         }
     }
 }

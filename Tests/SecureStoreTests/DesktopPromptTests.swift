@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// The desktop's real unlock dialog (gcr-prompter on Xvfb), raised by the library and answered
+/// the way a person would: xdotool clicks, types and cancels.
+@Suite("Desktop unlock dialog")
+struct DesktopPromptTests {
+    /// Where the test run leaves its screenshot of the dialog (the README shows a copy).
+    static let screenshot = Subprocess.packageRoot.appendingPathComponent(".build/screenshots/unlock-dialog.png")
+
+    static func lines(_ outcome: Subprocess.Outcome) -> [String] {
+        outcome.standardOutput.split(separator: "\n").map(String.init)
+    }
+
+    @Test func concurrentReadsShareOneDialogCancelFailsThemAndTheStoreStaysUsable() async throws {
+        try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let outcome = try await Subprocess.onDesktop("""
+            for key in a b c; do printf "value-$key" | $SECURESTORE set $key --app desktop-test; done
+            lock_login
+            $LOCKED_KEYRING --app desktop-test --rounds 2 a b c > "$HOME/rounds.txt" &
+            reader=$!
+            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
+            sleep 1
+            echo "dialogs while three reads wait: $($UNLOCK_DIALOG count)"
+            $UNLOCK_DIALOG screenshot '\(Self.screenshot.path)'
+            $UNLOCK_DIALOG cancel
+            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
+            sleep 1
+            echo "dialogs in round two: $($UNLOCK_DIALOG count)"
+            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
+            wait $reader; echo "exit=$?"
+            cat "$HOME/rounds.txt"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("dialogs while three reads wait: 1"), "\(outcome.standardError)")
+        #expect(lines.contains("dialogs in round two: 1"))
+        #expect(lines.contains("exit=0"))
+        for key in ["a", "b", "c"] {
+            #expect(lines.contains("round 1 \(key): ERR_AUTHENTICATION_CANCELED"), "one Cancel answers every waiting read")
+            #expect(lines.contains("round 2 \(key): value-\(key)"), "unlocked through the dialog, then read")
+        }
+        #expect(FileManager.default.fileExists(atPath: Self.screenshot.path))
+    }
+
+    @Test func noInteractionFailsFastAndNeverShowsADialog() async throws {
+        let outcome = try await Subprocess.onDesktop("""
+            printf 'kept' | $SECURESTORE set token --app desktop-test
+            lock_login
+            start=$(date +%s%N)
+            $SECURESTORE get token --app desktop-test --no-interaction; echo "get=$?"
+            echo "milliseconds=$(( ($(date +%s%N) - start) / 1000000 ))"
+            sleep 1
+            echo "dialogs=$($UNLOCK_DIALOG count)"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("get=77"), "\(outcome.standardError)")
+        #expect(lines.contains("dialogs=0"))
+        #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was even asked for")
+        let milliseconds = lines.first { $0.hasPrefix("milliseconds=") }.flatMap { Int($0.dropFirst(13)) }
+        #expect((milliseconds ?? .max) < 2000)
+    }
+
+    @Test func aWrongPasswordThenCancelLosesNothing() async throws {
+        let outcome = try await Subprocess.onDesktop("""
+            printf 'kept' | $SECURESTORE set token --app desktop-test
+            lock_login
+            $LOCKED_KEYRING --app desktop-test --rounds 2 token > "$HOME/rounds.txt" &
+            reader=$!
+            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
+            $UNLOCK_DIALOG type not-the-password
+            sleep 1.5
+            echo "dialogs after a wrong password: $($UNLOCK_DIALOG count)"
+            $UNLOCK_DIALOG cancel
+            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
+            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
+            wait $reader
+            cat "$HOME/rounds.txt"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("dialogs after a wrong password: 1"), "the dialog asks again: \(outcome.standardError)")
+        #expect(lines.contains("round 1 token: ERR_AUTHENTICATION_CANCELED"))
+        #expect(lines.contains("round 2 token: kept"))
+    }
+
+    @Test func aDialogLeftOpenPastTheTimeoutTimesOutAndGoesAway() async throws {
+        let outcome = try await Subprocess.onDesktop("""
+            printf 'kept' | $SECURESTORE set token --app desktop-test
+            lock_login
+            $SECURESTORE get token --app desktop-test --timeout 3 &
+            reader=$!
+            $UNLOCK_DIALOG wait 15 >/dev/null && echo "dialog shown"
+            wait $reader; echo "get=$?"
+            sleep 1
+            echo "dialogs afterwards=$($UNLOCK_DIALOG count)"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("dialog shown"), "\(outcome.standardError)")
+        #expect(lines.contains("get=75"))
+        #expect(lines.contains("dialogs afterwards=0"), "the timed-out call dismissed its dialog")
+    }
+}
