@@ -39,10 +39,26 @@ let package = Package(
             dependencies: ["SecureStore"],
             path: "Examples/LockedKeyring"
         ),
+        .executableTarget(
+            name: "CredentialFlow",
+            dependencies: ["SecureStore"],
+            path: "Examples/CredentialFlow"
+        ),
+        // How a user tests their own code with InMemoryBackend: a small library and its tests.
+        .target(
+            name: "TokenVault",
+            dependencies: ["SecureStore"],
+            path: "Examples/InMemoryTesting/Sources"
+        ),
+        .testTarget(
+            name: "TokenVaultTests",
+            dependencies: ["TokenVault", "SecureStore"],
+            path: "Examples/InMemoryTesting/Tests"
+        ),
         .testTarget(
             name: "SecureStoreTests",
             // The executables are run as subprocesses by the tests.
-            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring"]
+            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// The examples and the `securestore` command, run as their users run them, against a real
+/// gnome-keyring-daemon in a private session.
+@Suite("Examples and the securestore command")
+struct ExamplesAndCommandTests {
+    static func lines(_ outcome: Subprocess.Outcome) -> [String] {
+        outcome.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    @Test func quickStartSetsGetsOverwritesAndDeletes() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(
+            Subprocess.binDirectory.appendingPathComponent("QuickStart").path)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(Self.lines(outcome).filter { !$0.isEmpty } == [
+            "set apiToken",
+            "get apiToken -> first-token",
+            "overwrote apiToken",
+            "get apiToken -> second-token",
+            "keys in service 'quickstart': [\"apiToken\"]",
+            "deleted apiToken",
+            "get apiToken -> nil",
+            "invalid key -> ERR_INVALID_KEY",
+        ])
+    }
+
+    @Test func credentialFlowSignsInStoresReusesUpdatesAndSignsOut() async throws {
+        let flow = Subprocess.binDirectory.appendingPathComponent("CredentialFlow").path
+        let outcome = try await Subprocess.inPrivateKeyring("""
+            cd "$HOME"
+            printf first > password
+            '\(flow)' serve --password-file password --port-file port &
+            server=$!
+            for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+            url="http://127.0.0.1:$(cat port)"
+            stored() { $SECURESTORE get alice --app dev.securestore.CredentialFlow --service "$url"; }
+            echo "== first run"; echo first | '\(flow)' login --server "$url" --user alice
+            echo "stored=$(stored)"
+            echo "== second run"; '\(flow)' login --server "$url" --user alice < /dev/null
+            printf second > password
+            echo "== password changed on the server"; echo second | '\(flow)' login --server "$url" --user alice
+            echo "stored=$(stored)"
+            echo "== logout"; '\(flow)' logout --server "$url" --user alice
+            stored >/dev/null 2>&1; echo "get after logout=$?"
+            kill $server
+            """)
+        let output = outcome.standardOutput
+        #expect(output.contains("""
+            == first run
+            no stored password for alice
+            signed in as alice; password stored
+            stored=first
+            """), "\(output)\n\(outcome.standardError)")
+        #expect(output.contains("""
+            == second run
+            signed in as alice with the stored password
+            """), "no prompt the second time")
+        #expect(output.contains("""
+            == password changed on the server
+            the server rejected the stored password
+            signed in as alice; password stored
+            stored=second
+            """))
+        #expect(output.contains("""
+            == logout
+            signed out; stored password deleted
+            get after logout=1
+            """))
+        #expect(outcome.standardError.components(separatedBy: "Password for alice").count == 3, "asked exactly twice")
+    }
+
+    @Test func theCommandStoresFromStandardInputAndReportsWithExitCodes() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring("""
+            S="$SECURESTORE"
+            printf 'line one\\nline two\\n' | $S set note --app cli-test; echo "set=$?"
+            $S get note --app cli-test; echo "get=$?"
+            $S get note --app cli-test --raw | od -An -c -w64 | tr -s ' '; echo
+            printf 'exact\\n' | $S set exact --app cli-test --raw; $S get exact --app cli-test --raw | od -An -c -w64 | tr -s ' '; echo
+            $S get note --app cli-test --json; echo
+            $S get missing --app cli-test; echo "missing=$?"
+            $S exists note --app cli-test; echo "exists=$?"
+            $S exists missing --app cli-test; echo "exists-missing=$?"
+            $S exists note --app cli-test --json; echo
+            printf 'v' | $S set other --app cli-test --service mail --accessible AFTER_FIRST_UNLOCK; echo "set-service=$?"
+            echo "list=$($S list --app cli-test | tr '\\n' ',')"
+            echo "list-mail=$($S list --app cli-test --service mail --json)"
+            printf 'v' | $S set synced --app cli-test --synchronizable yes; echo "set-synced=$?"
+            echo "list-any=$($S list --app cli-test --synchronizable any | tr '\\n' ',')"
+            $S delete note --app cli-test; echo "delete=$?"
+            $S delete note --app cli-test; echo "delete-again=$?"
+            $S clear --app cli-test --service mail; echo "clear=$?"
+            echo "list-mail-after=$($S list --app cli-test --service mail | tr '\\n' ',')"
+            printf 'v' | $S set 'bad key' --app cli-test; echo "bad-key=$?"
+            printf 'v' | $S set k --app cli-test --accessible SOMETIMES; echo "bad-accessible=$?"
+            printf 'v' | $S set k --app cli-test --accessible ALWAYS_THIS_DEVICE_ONLY --synchronizable yes; echo "contradiction=$?"
+            $S get k --app cli-test --json 2>&1 >/dev/null; echo
+            """)
+        let lines = Self.lines(outcome)
+        let expected = [
+            "set=0", "line one", "line two", "get=0",
+            " l i n e o n e \\n l i n e t w o",          // one trailing newline dropped by default
+            " e x a c t \\n",                            // --raw keeps it
+            #"{"key":"note","value":"line one\nline two"}"#,
+            "missing=1", "exists=0", "exists-missing=1", #"{"exists":true,"key":"note"}"#,
+            "set-service=0", "list=exact,note,", #"list-mail={"keys":["other"]}"#,
+            "set-synced=0", "list-any=exact,note,synced,",
+            "delete=0", "delete-again=0", "clear=0", "list-mail-after=",
+            "bad-key=64", "bad-accessible=64", "contradiction=64",
+            #"{"error":"ERR_NOT_FOUND","message":"No item under 'k'."}"#,
+        ]
+        for line in expected {
+            #expect(lines.contains(line), "missing line: \(line)\n\(outcome.standardOutput)\n\(outcome.standardError)")
+        }
+        #expect(outcome.standardError.contains("ERR_INVALID_KEY"))
+    }
+}
