@@ -44,6 +44,12 @@ let package = Package(
             dependencies: ["SecureStore"],
             path: "Examples/CredentialFlow"
         ),
+        // A long-lived client that the fault and load tests drive while they kill or stop the daemon.
+        .executableTarget(
+            name: "StressProbe",
+            dependencies: ["SecureStore"],
+            path: "Tests/StressProbe"
+        ),
         // How a user tests their own code with InMemoryBackend: a small library and its tests.
         .target(
             name: "TokenVault",
@@ -58,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "SecureStoreTests",
             // The executables are run as subprocesses by the tests.
-            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow"]
+            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow", "StressProbe"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 #if canImport(CLibSecret)
 import CLibSecret
+import Dispatch
 import Synchronization
 
 // Every call into libsecret, GIO and GLib that the package makes lives in this file.
@@ -35,8 +36,19 @@ final class GCancellation: Sendable {
     // GCancellable is thread-safe; the pointer itself never changes.
     nonisolated(unsafe) let cancellable: UnsafeMutablePointer<GCancellable>
     private let timedOutFlag = Atomic(false)
+    private let lastStepStart = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
     init() { cancellable = g_cancellable_new() }
+
+    /// Marks the start of one wait on the Secret Service; the timeout counts from here.
+    func beginStep() {
+        lastStepStart.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+
+    /// Nanoseconds since the current step began.
+    var nanosecondsInStep: UInt64 {
+        DispatchTime.now().uptimeNanoseconds &- lastStepStart.load(ordering: .relaxed)
+    }
     deinit { g_object_unref(cancellable) }
 
     func cancel() { g_cancellable_cancel(cancellable) }
@@ -135,6 +147,7 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// The paths of items whose attributes include all of `attributes`, unlocked and locked.
     func searchItems(_ attributes: [String: String], cancellation: GCancellation) throws(GLibError) -> (unlocked: [String], locked: [String]) {
+        cancellation.beginStep()
         var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         // No schema: libsecret's schema check silently drops calls it dislikes; ours ran in Swift.
@@ -149,6 +162,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// The secret of the item at `path`, decoded as UTF-8; `nil` when libsecret returns none
     /// (a prompt dismissed meanwhile).
     func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        cancellation.beginStep()
         let value = try withGError {
             secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0)
         }
@@ -166,6 +180,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         inCollection collectionPath: String, label: String, attributes: [String: String], value: String,
         cancellation: GCancellation
     ) throws(GLibError) -> String {
+        cancellation.beginStep()
         let secretValue = makeSecretValue(value)
         defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
         let labelVariant = g_variant_ref_sink(g_variant_new_string(label))
@@ -188,6 +203,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
         _ = try withGError {
             secret_service_delete_item_dbus_path_sync(service, path, cancellation.cancellable, $0)
         }
@@ -196,6 +212,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Asks the service to unlock `paths`, which may show the desktop's unlock dialog.
     /// Returns the paths that are unlocked afterwards (none when the user dismissed it).
     func unlock(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
+        cancellation.beginStep()
         var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         _ = try withNullTerminatedStrings(paths) { array throws(GLibError) in
             try withGError {
@@ -207,6 +224,7 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// The collection path behind an alias such as `default`, or `nil` when the alias is unset.
     func collectionPath(forAlias alias: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        cancellation.beginStep()
         let path = try withGError {
             secret_service_read_alias_dbus_path_sync(service, alias, cancellation.cancellable, $0)
         }
@@ -216,19 +234,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// The attributes of the item at `path`, read with one D-Bus property call (no item proxy,
     /// no unlocking: attributes are readable while a collection is locked).
     func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
-        var children = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
-        let parameters = g_variant_new_tuple(&children, 2)
-        let reply = try withGError {
-            g_dbus_connection_call_sync(
-                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
-                "org.freedesktop.DBus.Properties", "Get", parameters, nil, G_DBUS_CALL_FLAGS_NONE, -1,
-                cancellation.cancellable, $0)
-        }
-        guard let reply else { return [:] }
-        defer { g_variant_unref(reply) }
-        let boxed = g_variant_get_child_value(reply, 0)
-        defer { g_variant_unref(boxed) }
-        guard let dictionary = g_variant_get_variant(boxed) else { return [:] }
+        guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else { return [:] }
         defer { g_variant_unref(dictionary) }
         guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
         var attributes: [String: String] = [:]
@@ -242,6 +248,32 @@ final class SecretServiceConnection: @unchecked Sendable {
             g_variant_unref(entry)
         }
         return attributes
+    }
+
+    /// Whether the collection at `path` (an alias path such as
+    /// `/org/freedesktop/secrets/aliases/default` works too) is locked.
+    func isLocked(collectionAt path: String, cancellation: GCancellation) throws(GLibError) -> Bool {
+        guard let locked = try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation) else { return false }
+        defer { g_variant_unref(locked) }
+        return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
+    }
+
+    /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
+    private func property(_ interface: String, _ name: String, at path: String, cancellation: GCancellation) throws(GLibError) -> OpaquePointer? {
+        cancellation.beginStep()
+        var children = [g_variant_new_string(interface), g_variant_new_string(name)]
+        let parameters = g_variant_new_tuple(&children, 2)
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+                "org.freedesktop.DBus.Properties", "Get", parameters, nil, G_DBUS_CALL_FLAGS_NONE, -1,
+                cancellation.cancellable, $0)
+        }
+        guard let reply else { return nil }
+        defer { g_variant_unref(reply) }
+        let boxed = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(boxed) }
+        return g_variant_get_variant(boxed)
     }
 
     // MARK: - Conversions

@@ -79,9 +79,12 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
                 let label = "\(self.applicationID) / \(options.service) / \(key)"
-                let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
-                    (isSynchronizable, try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
-                }
+                var existing: [(Bool, Call.Found)]
+                repeat {
+                    existing = try options.synchronizable.matchingStates.map { isSynchronizable in
+                        (isSynchronizable, try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
+                    }
+                } while try existing.allSatisfy({ $0.1.all.isEmpty }) && call.unlockIfMissMayBeHidden(mayPrompt: true)
                 var targets = existing
                 if options.synchronizable == .any {
                     // Update every item the key has; with none, create a non-synchronizable one.
@@ -105,20 +108,27 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
         try await perform { call in
-            for isSynchronizable in options.synchronizable.matchingStates {
-                let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
-                if let path = found.unlocked.first, let value = try call.secret(ofItemAt: path) {
-                    return value
-                }
-                if let path = found.locked.first {
-                    // Locked is never missing: unlock (or fail), then read.
-                    try call.ensureUnlocked(found.locked)
-                    guard let value = try call.secret(ofItemAt: path) else {
-                        throw SecureStoreError(.authenticationCanceled, "The keyring was locked again before the item could be read.")
+            repeat {
+                for isSynchronizable in options.synchronizable.matchingStates {
+                    var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
+                    // An overwrite that changes the accessibility replaces the item: the one
+                    // found may be gone by now, and its successor is then found by searching again.
+                    for _ in 0..<3 where !found.unlocked.isEmpty {
+                        for path in found.unlocked {
+                            if let value = try call.secret(ofItemAt: path) { return value }
+                        }
+                        found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
                     }
-                    return value
+                    if let path = found.locked.first {
+                        // Locked is never missing: unlock (or fail), then read.
+                        try call.ensureUnlocked(found.locked)
+                        guard let value = try call.secret(ofItemAt: path) else {
+                            throw SecureStoreError(.authenticationCanceled, "The keyring was locked again before the item could be read.")
+                        }
+                        return value
+                    }
                 }
-            }
+            } while try call.unlockIfMissMayBeHidden(mayPrompt: true)
             return nil
         }
     }
@@ -126,7 +136,10 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
-                let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+                var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+                if found.all.isEmpty, try call.unlockIfMissMayBeHidden(mayPrompt: true) {
+                    found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+                }
                 try call.ensureUnlocked(found.locked)
                 for path in found.all {
                     try call.deleteItem(at: path)
@@ -137,13 +150,16 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool {
         try await perform { call in
-            !(try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all.isEmpty)
+            let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+            if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
+            return !found.all.isEmpty
         }
     }
 
     public func allKeys(options: SecureStoreOptions) async throws -> [String] {
         try await perform { call in
             let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
             var keys = Set<String>()
             for path in found.all {
                 if let key = try call.attributes(ofItemAt: path)[Attribute.key] {
@@ -156,7 +172,10 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public func deleteAll(options: SecureStoreOptions) async throws {
         try await perform { call in
-            let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            var found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            if found.all.isEmpty, try call.unlockIfMissMayBeHidden(mayPrompt: true) {
+                found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
+            }
             try call.ensureUnlocked(found.locked)
             for path in found.all {
                 try call.deleteItem(at: path)
@@ -232,15 +251,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let resumption = ResumeOnce(continuation)
-                // DispatchWorkItem is thread-safe to cancel, though not marked Sendable.
-                nonisolated(unsafe) let timer = DispatchWorkItem {
-                    cancellation.timeOut()
-                    // libsecret honours the cancellable; this is the backstop for a call that does not.
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) {
-                        resumption.resume(with: .failure(Self.timeoutError(timeout)))
-                    }
+                let watchdog = Watchdog(cancellation: cancellation, timeout: timeout) {
+                    resumption.resume(with: .failure(Self.timeoutError(timeout)))
                 }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout.dispatchInterval, execute: timer)
                 BlockingWorkers.shared.submit {
                     let result = Result { () throws -> T in
                         let connection = try Self.connection(cancellation)
@@ -251,7 +264,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                             throw error
                         }
                     }
-                    timer.cancel()
+                    watchdog.stop()
                     resumption.resume(with: result.mapError { Self.secureStoreError(from: $0, cancellation: cancellation, timeout: timeout) })
                 }
             }
@@ -360,16 +373,31 @@ private struct Call {
     }
 
     /// Creates or replaces an item in the default collection, unlocking it first if allowed.
+    static let defaultCollection = "/org/freedesktop/secrets/aliases/default"
+
     func createItem(label: String, attributes: [String: String], value: String) throws -> String {
-        let defaultCollection = "/org/freedesktop/secrets/aliases/default"
         do {
-            return try connection.createItem(inCollection: defaultCollection, label: label, attributes: attributes,
+            return try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
                                              value: value, cancellation: cancellation)
         } catch where error.is(GLibErrors.secret, GLibErrors.isLocked) {
             try ensureUnlocked([try defaultCollectionPath()])
-            return try connection.createItem(inCollection: defaultCollection, label: label, attributes: attributes,
+            return try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
                                              value: value, cancellation: cancellation)
         }
+    }
+
+    /// Whether a search that found nothing should be repeated after an unlock. A locked
+    /// default collection makes a miss meaningless: a keyring that has not been unlocked since
+    /// the daemon started hides its items even from searches. So unlock it (with `mayPrompt`
+    /// and user interaction allowed) and say "search again", or throw; a miss in an unlocked
+    /// collection is real.
+    func unlockIfMissMayBeHidden(mayPrompt: Bool) throws -> Bool {
+        guard try connection.isLocked(collectionAt: Self.defaultCollection, cancellation: cancellation) else { return false }
+        guard mayPrompt else {
+            throw SecureStoreError(.interactionNotAllowed, "The keyring is locked, and until it is unlocked its items cannot be found or listed.")
+        }
+        try ensureUnlocked([try defaultCollectionPath()])
+        return true
     }
 
     func defaultCollectionPath() throws -> String {
@@ -409,6 +437,54 @@ private final class ResumeOnce<T: Sendable>: Sendable {
 
     func resume(with result: Result<T, any Error>) {
         continuation.withLock { $0.take() }?.resume(with: result)
+    }
+}
+
+/// Times a call out when one of its steps (a D-Bus call, or the unlock dialog) has waited
+/// `timeout` without an answer: a bulk operation of many quick steps may take longer in all.
+/// Cancels the call's GCancellable, which libsecret honours; if the call still has not ended
+/// two seconds later, `onStuck` ends the wait for it anyway.
+private final class Watchdog: Sendable {
+    private let cancellation: GCancellation
+    private let timeout: Duration
+    private let onStuck: @Sendable () -> Void
+    /// DispatchWorkItem is thread-safe, though not marked Sendable.
+    private final class PendingCheck: @unchecked Sendable {
+        let item: DispatchWorkItem
+        init(_ item: DispatchWorkItem) { self.item = item }
+    }
+    private let pending = Mutex<PendingCheck?>(nil)
+    private let stopped = Atomic(false)
+
+    init(cancellation: GCancellation, timeout: Duration, onStuck: @escaping @Sendable () -> Void) {
+        self.cancellation = cancellation
+        self.timeout = timeout
+        self.onStuck = onStuck
+        schedule(after: timeout.dispatchInterval)
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        pending.withLock { $0?.item.cancel() }
+    }
+
+    private func schedule(after delay: DispatchTimeInterval) {
+        let check = PendingCheck(DispatchWorkItem { [self] in self.check() })
+        pending.withLock { $0 = check }
+        guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: check.item)
+    }
+
+    private func check() {
+        guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
+        let limit = UInt64(timeout.components.seconds) * 1_000_000_000 + UInt64(timeout.components.attoseconds / 1_000_000_000)
+        let inStep = cancellation.nanosecondsInStep
+        guard inStep >= limit else {
+            schedule(after: .nanoseconds(Int(limit - inStep)))
+            return
+        }
+        cancellation.timeOut()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) { [onStuck] in onStuck() }
     }
 }
 

@@ -1,0 +1,141 @@
+// A long-lived SecureStore client for the fault and load tests: it keeps calling while a test
+// script kills, stops or replaces the keyring daemon under it, and reports what it saw.
+//
+//   StressProbe writes --app A --seconds S --timeout T --resume-file F
+//       Writes fresh keys (w0, w1, ...) from 8 tasks for S seconds, noting each write that
+//       reported success and each failure (code, milliseconds). Then waits for F to exist (the
+//       script creates it once a new daemon runs), reads back every successful write, and makes
+//       new calls. Prints "verified=N", "mismatched=N", "failures=CODE:N,...",
+//       "slowest-failure-ms=N", "after-restart=ok|CODE".
+//   StressProbe down --app A --count N --timeout T
+//       N calls against a daemon that is gone: prints each outcome and its milliseconds, then
+//       "available=true|false".
+//   StressProbe cancel --app A --after-ms M
+//       Starts a setItem of a fresh value over an existing one, cancels it after M ms, prints
+//       "outcome=..." and "milliseconds=N". The script checks the item afterwards.
+//   StressProbe writer --app A --tag T --rounds R --keys K
+//       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
+//       "foreign=N" for reads that were not a value any writer could have written.
+import Foundation
+import SecureStore
+
+func option(_ name: String, _ fallback: String) -> String {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return arguments[index + 1]
+}
+
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+func milliseconds(since start: ContinuousClock.Instant) -> Int {
+    let elapsed = ContinuousClock.now - start
+    return Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+}
+
+func describe(_ error: any Error) -> String {
+    (error as? SecureStoreError)?.code.rawValue ?? (error is CancellationError ? "CancellationError" : "untyped:\(type(of: error))")
+}
+
+let application = option("--app", "stress-probe")
+let timeout = Duration.seconds(Double(option("--timeout", "5"))!)
+let store = try SecureStore(applicationID: application, userInteraction: .notAllowed, timeout: timeout)
+
+actor Tally {
+    var written: [String: String] = [:]
+    var failures: [String: Int] = [:]
+    var slowestFailure = 0
+    func wrote(_ key: String, _ value: String) { written[key] = value }
+    func failed(_ code: String, _ milliseconds: Int) {
+        failures[code, default: 0] += 1
+        slowestFailure = max(slowestFailure, milliseconds)
+    }
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "writes":
+    let seconds = Double(option("--seconds", "3"))!
+    let resumeFile = option("--resume-file", "/nonexistent")
+    let tally = Tally()
+    let end = ContinuousClock.now + .seconds(seconds)
+    await withTaskGroup(of: Void.self) { group in
+        for task in 0..<8 {
+            group.addTask {
+                var index = 0
+                while ContinuousClock.now < end {
+                    let key = "w\(task)-\(index)", value = "value \(task) \(index) ✓"
+                    index += 1
+                    let start = ContinuousClock.now
+                    do {
+                        try await store.setItem(key, value)
+                        await tally.wrote(key, value)
+                    } catch {
+                        await tally.failed(describe(error), milliseconds(since: start))
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+            }
+        }
+    }
+    while !FileManager.default.fileExists(atPath: resumeFile) { try await Task.sleep(for: .milliseconds(50)) }
+    var mismatched = 0
+    let written = await tally.written
+    for (key, value) in written {
+        var read: String??
+        for _ in 0..<3 where read == nil {     // the new daemon may still be settling
+            read = try? await store.getItem(key)
+            if read == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        if read != .some(.some(value)) { mismatched += 1 }
+    }
+    say("verified=\(written.count - mismatched)")
+    say("mismatched=\(mismatched)")
+    say("failures=" + (await tally.failures).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))
+    say("slowest-failure-ms=\(await tally.slowestFailure)")
+    do {
+        try await store.setItem("after-restart", "fine")
+        say("after-restart=" + (try await store.getItem("after-restart") == "fine" ? "ok" : "wrong"))
+    } catch {
+        say("after-restart=\(describe(error))")
+    }
+case "down":
+    let interval = Int(option("--interval-ms", "0"))!
+    for _ in 0..<Int(option("--count", "5"))! {
+        if interval > 0 { try await Task.sleep(for: .milliseconds(interval)) }
+        let start = ContinuousClock.now
+        do {
+            let value = try await store.getItem(option("--key", "anything"))
+            say("outcome=\(value == nil ? "nil" : "value") ms=\(milliseconds(since: start))")
+        } catch {
+            say("outcome=\(describe(error)) ms=\(milliseconds(since: start))")
+        }
+    }
+    let start = ContinuousClock.now
+    let available = await store.isAvailable()
+    say("available=\(available) ms=\(milliseconds(since: start))")
+case "cancel":
+    let after = Int(option("--after-ms", "100"))!
+    let start = ContinuousClock.now
+    let write = Task { try await store.setItem("target", "new value") }
+    try await Task.sleep(for: .milliseconds(after))
+    write.cancel()
+    switch await write.result {
+    case .success: say("outcome=written")
+    case .failure(let error): say("outcome=\(describe(error))")
+    }
+    say("milliseconds=\(milliseconds(since: start) - after)")
+case "writer":
+    let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
+    var foreign = 0
+    for round in 0..<rounds {
+        for key in 0..<keys {
+            try await store.setItem("shared\(key)", "\(tag)-\(round)")
+            let read = try await store.getItem("shared\(key)")
+            // Any writer's value has the shape TAG-ROUND with a round in range.
+            if let read, let round = read.split(separator: "-").last.flatMap({ Int($0) }), (0..<rounds).contains(round) {} else { foreign += 1 }
+        }
+    }
+    say("foreign=\(foreign)")
+default:
+    say("usage: see the comment at the top of Tests/StressProbe/main.swift")
+    exit(2)
+}
