@@ -98,21 +98,44 @@ enum Subprocess {
         standardInput.write.write(Data(input.utf8))
         try standardInput.write.close()
 
+        // Read both pipes while the child runs. A grandchild that outlives it (a daemon D-Bus
+        // started) may hold them open: stop reading two seconds after the child has exited.
+        let exited = Atomic<UInt64>(0)
         let errorData = Mutex<Data>(Data())
-        let errorReader = Thread { errorData.withLock { $0 = standardError.read.readDataToEndOfFile() } }
+        let errorReader = Thread { errorData.withLock { $0 = drain(standardError.read.fileDescriptor, exited) } }
         errorReader.start()
-        let outputData = standardOutput.read.readDataToEndOfFile()
+        let outputData = Mutex<Data>(Data())
+        let outputReader = Thread { outputData.withLock { $0 = drain(standardOutput.read.fileDescriptor, exited) } }
+        outputReader.start()
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        while !errorReader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
+        exited.store(DispatchTime.now().uptimeNanoseconds, ordering: .sequentiallyConsistent)
+        while !errorReader.isFinished || !outputReader.isFinished { Thread.sleep(forTimeInterval: 0.005) }
         let elapsed = ContinuousClock.now - start
         // WIFEXITED / WEXITSTATUS, spelled out: the macros do not import.
         let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Outcome(
             status: exitStatus,
-            standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardOutput: outputData.withLock { String(decoding: $0, as: UTF8.self) },
             standardError: errorData.withLock { String(decoding: $0, as: UTF8.self) },
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Reads `descriptor` to end-of-file, or until two seconds after `exited` (uptime
+    /// nanoseconds, 0 while the child runs) is set.
+    private static func drain(_ descriptor: Int32, _ exited: borrowing Atomic<UInt64>) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 100) > 0 {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count > 0 { data.append(contentsOf: buffer[0..<count]); continue }
+                if count == 0 || errno != EINTR { return data }
+            }
+            let exitTime = exited.load(ordering: .sequentiallyConsistent)
+            if exitTime != 0 && DispatchTime.now().uptimeNanoseconds > exitTime + 2_000_000_000 { return data }
+        }
     }
 
     /// Runs a bash `script` inside a private D-Bus session with its own unlocked

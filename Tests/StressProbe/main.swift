@@ -13,6 +13,9 @@
 //   StressProbe cancel --app A --after-ms M
 //       Starts a setItem of a fresh value over an existing one, cancels it after M ms, prints
 //       "outcome=..." and "milliseconds=N". The script checks the item afterwards.
+//   StressProbe bulk --app A --count N
+//       Fills one service with N items, then checks allKeys, a sample of getItem and deleteAll,
+//       printing what it found and how long each step took.
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -123,6 +126,40 @@ case "cancel":
     case .failure(let error): say("outcome=\(describe(error))")
     }
     say("milliseconds=\(milliseconds(since: start) - after)")
+case "bulk":
+    let count = Int(option("--count", "1000"))!
+    let options = SecureStoreOptions(keychainService: "bulk")
+    var start = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        for task in 0..<4 {
+            group.addTask {
+                for index in stride(from: task, to: count, by: 4) {
+                    do { try await store.setItem(String(format: "item%05d", index), "value \(index)", options: options) }
+                    catch { say("fill-error=\(describe(error))") }
+                }
+            }
+        }
+    }
+    say("fill-ms=\(milliseconds(since: start))")
+    start = ContinuousClock.now
+    let keys = try await store.allKeys(options: options)
+    say("allKeys-ms=\(milliseconds(since: start))")
+    say("allKeys-count=\(keys.count)")
+    say("allKeys-sorted-and-complete=\(keys == (0..<count).map { String(format: "item%05d", $0) })")
+    var wrong = 0
+    for index in stride(from: 0, to: count, by: max(1, count / 50)) {
+        if try await store.getItem(String(format: "item%05d", index), options: options) != "value \(index)" { wrong += 1 }
+    }
+    say("sample-wrong=\(wrong)")
+    start = ContinuousClock.now
+    do {
+        try await store.deleteAll(options: options)
+        say("deleteAll=ok")
+    } catch {
+        say("deleteAll=\(describe(error))")
+    }
+    say("deleteAll-ms=\(milliseconds(since: start))")
+    say("after-deleteAll=\(try await store.allKeys(options: options).count)")
 case "writer":
     let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
     var foreign = 0
