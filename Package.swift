@@ -29,6 +29,15 @@ let package = Package(
             name: "securestore",
             dependencies: ["SecureStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The benchmark (Scripts/benchmark) and its baseline: libsecret's own calls, from C.
+        .target(
+            name: "CLibsecretBaseline",
+            dependencies: [.target(name: "CLibSecret", condition: .when(platforms: [.linux]))]
+        ),
+        .executableTarget(
+            name: "SecureStoreBenchmark",
+            dependencies: ["SecureStore", "CLibsecretBaseline"]
+        ),
         .executableTarget(
             name: "QuickStart",
             dependencies: ["SecureStore"],

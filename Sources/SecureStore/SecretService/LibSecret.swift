@@ -150,13 +150,18 @@ final class SecretServiceConnection: @unchecked Sendable {
         cancellation.beginStep()
         var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        // Freed on every path: libsecret may fill them and still report an error.
+        defer {
+            g_strfreev(unlocked)
+            g_strfreev(locked)
+        }
         // No schema: libsecret's schema check silently drops calls it dislikes; ours ran in Swift.
         _ = try withAttributeTable(attributes) { table throws(GLibError) in
             try withGError {
                 secret_service_search_for_dbus_paths_sync(service, nil, table, cancellation.cancellable, &unlocked, &locked, $0)
             }
         }
-        return (takeStrings(unlocked), takeStrings(locked))
+        return (strings(unlocked), strings(locked))
     }
 
     /// The secret of the item at `path`, decoded as UTF-8; `nil` when libsecret returns none
@@ -214,12 +219,13 @@ final class SecretServiceConnection: @unchecked Sendable {
     func unlock(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
         cancellation.beginStep()
         var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        defer { g_strfreev(unlocked) }
         _ = try withNullTerminatedStrings(paths) { array throws(GLibError) in
             try withGError {
                 secret_service_unlock_dbus_paths_sync(service, array, cancellation.cancellable, &unlocked, $0)
             }
         }
-        return takeStrings(unlocked)
+        return strings(unlocked)
     }
 
     /// The collection path behind an alias such as `default`, or `nil` when the alias is unset.
@@ -323,10 +329,9 @@ private func takeString(_ string: UnsafeMutablePointer<gchar>?) -> String? {
     return String(cString: string)
 }
 
-/// Takes ownership of a NULL-terminated `gchar**` and returns its strings.
-private func takeStrings(_ strings: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?) -> [String] {
+/// The strings of a NULL-terminated `gchar**` (which the caller still owns).
+private func strings(_ strings: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?) -> [String] {
     guard let strings else { return [] }
-    defer { g_strfreev(strings) }
     var result: [String] = []
     var index = 0
     while let string = strings[index] {

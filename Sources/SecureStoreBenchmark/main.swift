@@ -1,0 +1,245 @@
+// SecureStore's benchmark: a program that prints measurements, never a pass or a fail.
+// Run it with Scripts/benchmark (a release build, inside a private gnome-keyring). It measures,
+// against one daemon in one run: libsecret's own calls from C (the floor for any wrapper),
+// SecureStore on the Secret Service backend, and SecureStore on InMemoryBackend; concurrency
+// with a heartbeat on the cooperative pool; 100 and 1,000 items in the collection; peak memory.
+//
+//   SecureStoreBenchmark [--iterations N] [--json PATH]
+import CLibsecretBaseline
+import Foundation
+import SecureStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+let iterations = Int(option("--iterations") ?? "100")!
+let jsonPath = option("--json") ?? ".build/benchmark.json"
+
+/// Latency percentiles, in microseconds.
+struct Percentiles {
+    var p50: Double, p90: Double, p99: Double
+
+    init(_ samples: [Double]) {
+        let sorted = samples.sorted()
+        func at(_ fraction: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }
+        p50 = at(0.50); p90 = at(0.90); p99 = at(0.99)
+    }
+
+    var json: [String: Double] { ["p50_us": p50, "p90_us": p90, "p99_us": p99] }
+}
+
+func microseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
+}
+
+/// Times `count` calls of `body(index)`, one after another.
+@MainActor func measure(_ count: Int, _ body: (Int) async throws -> Void) async rethrows -> Percentiles {
+    var samples: [Double] = []
+    samples.reserveCapacity(count)
+    for index in 0..<count {
+        let start = ContinuousClock.now
+        try await body(index)
+        samples.append(microseconds(ContinuousClock.now - start))
+    }
+    return Percentiles(samples)
+}
+
+func require(_ status: Int32, _ what: String) {
+    if status != 0 { FileHandle.standardError.write(Data("baseline call failed: \(what)\n".utf8)); exit(1) }
+}
+
+var results: [String: Any] = ["iterations": iterations]
+var rows: [(section: String, operation: String, raw: Percentiles?, secureStore: Percentiles?, inMemory: Percentiles?)] = []
+
+func format(_ value: Double) -> String {
+    value >= 10_000 ? String(format: "%.1f ms", value / 1000) : value >= 1000 ? String(format: "%.2f ms", value / 1000) : String(format: "%.1f µs", value)
+}
+
+let application = "dev.securestore.Benchmark.\(getpid())"
+let service = "bench"
+let options = SecureStoreOptions(keychainService: service)
+let backend = try SecretServiceBackend(applicationID: application, userInteraction: .notAllowed, timeout: .seconds(60))
+let store = SecureStore(backend: backend)
+let memory = SecureStore(backend: InMemoryBackend(applicationID: application))
+guard await store.isAvailable() else {
+    FileHandle.standardError.write(Data("No Secret Service: run this through Scripts/benchmark.\n".utf8))
+    exit(1)
+}
+
+// MARK: - One operation at a time, small collection
+
+@MainActor func operations(section: String) async throws {
+    let value = "benchmark value 🔑 0123456789abcdef"
+    // Raw libsecret from C. Blocking calls, measured one at a time on purpose: this is the floor.
+    let rawNew = await measure(iterations) { require(baseline_store(application, service, "raw-new-\(section)-\($0)", value), "store") }
+    require(baseline_store(application, service, "raw-over", value), "store")
+    let rawOver = await measure(iterations) { _ in require(baseline_store(application, service, "raw-over", value), "store") }
+    var found: Int32 = 0
+    let rawHit = await measure(iterations) { _ in require(baseline_lookup(application, service, "raw-over", &found), "lookup") }
+    let rawMiss = await measure(iterations) { require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") }
+    let rawClear = await measure(iterations) { require(baseline_clear(application, service, "raw-new-\(section)-\($0)"), "clear") }
+    require(baseline_clear(application, service, "raw-over"), "clear")
+
+    var perStore: [String: Percentiles] = [:]
+    for (name, target) in [("secureStore", store), ("inMemory", memory)] {
+        perStore["set-new"] = try await measure(iterations) { try await target.setItem("new-\(section)-\($0)", value, options: options) }
+        try await target.setItem("over", value, options: options)
+        perStore["set-overwrite"] = try await measure(iterations) { _ in try await target.setItem("over", value, options: options) }
+        perStore["get-hit"] = try await measure(iterations) { _ in _ = try await target.getItem("over", options: options) }
+        perStore["get-miss"] = try await measure(iterations) { _ = try await target.getItem("missing-\($0)", options: options) }
+        perStore["contains"] = try await measure(iterations) { _ in _ = try await target.containsItem("over", options: options) }
+        perStore["allKeys"] = try await measure(max(10, iterations / 10)) { _ in _ = try await target.allKeys(options: options) }
+        perStore["delete"] = try await measure(iterations) { try await target.deleteItem("new-\(section)-\($0)", options: options) }
+        try await target.deleteItem("over", options: options)
+        for (operation, stats) in perStore { results["\(section).\(name).\(operation)"] = stats.json }
+        if name == "secureStore" {
+            rows += [
+                (section, "setItem (new key)", rawNew, perStore["set-new"], nil),
+                (section, "setItem (overwrite)", rawOver, perStore["set-overwrite"], nil),
+                (section, "getItem (hit)", rawHit, perStore["get-hit"], nil),
+                (section, "getItem (miss)", rawMiss, perStore["get-miss"], nil),
+                (section, "deleteItem", rawClear, perStore["delete"], nil),
+                (section, "containsItem", nil, perStore["contains"], nil),
+                (section, "allKeys", nil, perStore["allKeys"], nil),
+            ]
+        } else {
+            let order = ["set-new", "set-overwrite", "get-hit", "get-miss", "delete", "contains", "allKeys"]
+            for (index, operation) in order.enumerated() {
+                let rowIndex = rows.count - order.count + index
+                rows[rowIndex].inMemory = perStore[operation]
+            }
+        }
+    }
+    for (name, stats) in [("store-new", rawNew), ("store-overwrite", rawOver), ("lookup-hit", rawHit), ("lookup-miss", rawMiss), ("clear", rawClear)] {
+        results["\(section).raw.\(name)"] = stats.json
+    }
+}
+
+try await operations(section: "small")
+
+// MARK: - Concurrency, with a heartbeat on the cooperative pool
+
+try await store.setItem("shared", "concurrent value", options: options)
+var concurrency: [[String: Any]] = []
+for tasks in [1, 4, 16, 64] {
+    let calls = 512
+    let heartbeat = Task { () -> Double in
+        var longest = 0.0
+        var last = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(1))
+            let now = ContinuousClock.now
+            longest = max(longest, microseconds(now - last) - 1000)
+            last = now
+        }
+        return longest
+    }
+    let start = ContinuousClock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for task in 0..<tasks {
+            group.addTask {
+                for _ in stride(from: task, to: calls, by: tasks) { _ = try await store.getItem("shared", options: options) }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let seconds = microseconds(ContinuousClock.now - start) / 1e6
+    heartbeat.cancel()
+    let stall = await heartbeat.value
+    concurrency.append(["tasks": tasks, "calls_per_second": Double(calls) / seconds, "longest_heartbeat_stall_us": stall])
+}
+results["concurrency"] = concurrency
+
+// MARK: - Scale: items already in the collection
+
+var scale: [[String: Any]] = []
+var filled = 0
+for size in [100, 1000] {
+    let fill = ContinuousClock.now
+    let from = filled
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for task in 0..<4 {
+            group.addTask {
+                for index in stride(from: from + task, to: size, by: 4) {
+                    try await store.setItem(String(format: "fill%05d", index), "filler \(index)", options: options)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let fillSeconds = microseconds(ContinuousClock.now - fill) / 1e6
+    filled = size
+    let count = max(10, iterations / 4)
+    let value = "scale value"
+    require(baseline_store(application, service, "raw-scale", value), "store")
+    var found: Int32 = 0
+    let rawGet = await measure(count) { _ in require(baseline_lookup(application, service, "raw-scale", &found), "lookup") }
+    let rawSet = await measure(count) { _ in require(baseline_store(application, service, "raw-scale", value), "store") }
+    require(baseline_clear(application, service, "raw-scale"), "clear")
+    try await store.setItem("scale", value, options: options)
+    let get = try await measure(count) { _ in _ = try await store.getItem("scale", options: options) }
+    let set = try await measure(count) { _ in try await store.setItem("scale", value, options: options) }
+    try await store.deleteItem("scale", options: options)
+    let allKeys = try await measure(3) { _ in _ = try await store.allKeys(options: options) }
+    var searched: Int32 = 0
+    let librarySearch = await measure(3) { _ in require(baseline_search_all(application, service, &searched), "search") }
+    rows += [
+        ("\(size) items", "getItem (hit)", rawGet, get, nil),
+        ("\(size) items", "setItem (overwrite)", rawSet, set, nil),
+        ("\(size) items", "allKeys vs libsecret search", librarySearch, allKeys, nil),
+    ]
+    scale.append([
+        "items": size, "fill_seconds": fillSeconds, "raw_lookup": rawGet.json, "raw_store": rawSet.json,
+        "getItem": get.json, "setItem": set.json, "allKeys": allKeys.json, "libsecret_search_all": librarySearch.json,
+        "libsecret_search_found": searched,
+    ])
+}
+results["scale"] = scale
+
+// InMemoryBackend with 100,000 items.
+for index in 0..<100_000 { try await memory.setItem("fill\(index)", "filler", options: options) }
+let memoryGet = try await measure(10_000) { _ = try await memory.getItem("fill\($0 * 7 % 100_000)", options: options) }
+results["inMemory.100000.get"] = memoryGet.json
+rows.append(("100,000 items", "InMemoryBackend getItem", nil, nil, memoryGet))
+
+// Clean up what this run stored.
+try await backend.deleteAll(options: SecureStoreOptions(keychainService: service, synchronizable: .any))
+
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+let peakMiB = Double(usage.ru_maxrss) / 1024
+results["peak_rss_mib"] = peakMiB
+
+// MARK: - Report
+
+func cell(_ stats: Percentiles?) -> String {
+    guard let stats else { return "—" }
+    return "\(format(stats.p50)) / \(format(stats.p90)) / \(format(stats.p99))"
+}
+print("SecureStore benchmark — \(iterations) calls per operation, one gnome-keyring-daemon; p50 / p90 / p99")
+print("")
+print("| items | operation | raw libsecret (C) | SecureStore, Secret Service | ratio p50 | InMemoryBackend |")
+print("| --- | --- | --- | --- | --- | --- |")
+for row in rows {
+    let ratio = (row.raw.map { raw in row.secureStore.map { String(format: "%.2fx", $0.p50 / raw.p50) } ?? "—" }) ?? "—"
+    print("| \(row.section) | \(row.operation) | \(cell(row.raw)) | \(cell(row.secureStore)) | \(ratio) | \(cell(row.inMemory)) |")
+}
+print("")
+print("| concurrent tasks | getItem calls/s | longest heartbeat stall |")
+print("| --- | --- | --- |")
+for entry in concurrency {
+    print("| \(entry["tasks"]!) | \(String(format: "%.0f", entry["calls_per_second"] as! Double)) | \(format(entry["longest_heartbeat_stall_us"] as! Double)) |")
+}
+print("")
+for entry in scale {
+    print("filled to \(entry["items"]!) items in \(String(format: "%.1f", entry["fill_seconds"] as! Double)) s")
+}
+print(String(format: "peak resident memory: %.1f MiB", peakMiB))
+
+let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+try data.write(to: URL(fileURLWithPath: jsonPath))
+print("JSON: \(jsonPath)")
