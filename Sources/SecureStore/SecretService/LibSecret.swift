@@ -242,16 +242,51 @@ final class SecretServiceConnection: @unchecked Sendable {
     func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
         guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else { return [:] }
         defer { g_variant_unref(dictionary) }
-        guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
-        var attributes: [String: String] = [:]
-        for index in 0..<g_variant_n_children(dictionary) {
-            let entry = g_variant_get_child_value(dictionary, index)
-            let name = g_variant_get_child_value(entry, 0)
-            let value = g_variant_get_child_value(entry, 1)
-            attributes[String(cString: g_variant_get_string(name, nil))] = String(cString: g_variant_get_string(value, nil))
-            g_variant_unref(value)
-            g_variant_unref(name)
-            g_variant_unref(entry)
+        return Self.stringDictionary(dictionary)
+    }
+
+    /// The attributes of many items, with every request sent at once and the replies gathered
+    /// as they come: one round trip's wait for the lot instead of one per item. Items that
+    /// vanished meanwhile are left out.
+    func attributes(ofItemsAt paths: [String], cancellation: GCancellation) throws(GLibError) -> [String: [String: String]] {
+        guard paths.count > 1 else {
+            guard let path = paths.first else { return [:] }
+            return [path: try attributes(ofItemAt: path, cancellation: cancellation)]
+        }
+        cancellation.beginStep()
+        // A private main context on this worker thread receives the replies.
+        let context = g_main_context_new()
+        g_main_context_push_thread_default(context)
+        defer {
+            g_main_context_pop_thread_default(context)
+            g_main_context_unref(context)
+        }
+        let replies = PendingReplies(expected: paths.count)
+        for (index, path) in paths.enumerated() {
+            var children = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
+            g_dbus_connection_call(
+                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+                "org.freedesktop.DBus.Properties", "Get", g_variant_new_tuple(&children, 2), nil,
+                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable,
+                { source, result, slot in
+                    // Balances the passRetained below: each call answers exactly once.
+                    let slot = Unmanaged<PendingReplies.Slot>.fromOpaque(slot!).takeRetainedValue()
+                    var error: UnsafeMutablePointer<GError>?
+                    let reply = g_dbus_connection_call_finish(OpaquePointer(source), result, &error)
+                    slot.replies.receive(reply, error, at: slot.index)
+                },
+                Unmanaged.passRetained(PendingReplies.Slot(replies, index)).toOpaque())
+        }
+        // Every call answers exactly once (a reply, an error, or cancellation), so this ends.
+        while replies.outstanding > 0 {
+            g_main_context_iteration(context, 1)
+            cancellation.beginStep()
+        }
+        if let failure = replies.firstFailure, !GLibErrors.isNoSuchObject(failure) { throw failure }
+        var attributes: [String: [String: String]] = [:]
+        for (path, reply) in zip(paths, replies.values) {
+            guard let reply else { continue }
+            attributes[path] = reply
         }
         return attributes
     }
@@ -283,6 +318,22 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     // MARK: - Conversions
+
+    /// The entries of an `a{ss}` variant.
+    static func stringDictionary(_ dictionary: OpaquePointer) -> [String: String] {
+        guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
+        var attributes: [String: String] = [:]
+        for index in 0..<g_variant_n_children(dictionary) {
+            let entry = g_variant_get_child_value(dictionary, index)
+            let name = g_variant_get_child_value(entry, 0)
+            let value = g_variant_get_child_value(entry, 1)
+            attributes[String(cString: g_variant_get_string(name, nil))] = String(cString: g_variant_get_string(value, nil))
+            g_variant_unref(value)
+            g_variant_unref(name)
+            g_variant_unref(entry)
+        }
+        return attributes
+    }
 
     /// A `SecretValue` holding exactly the UTF-8 bytes of `value` (NULs included), copied by
     /// libsecret into its wiping memory. Swift's own `String` storage is not copied first.
@@ -320,6 +371,47 @@ private func withNullTerminatedStrings<R>(_ strings: [String], _ body: (UnsafeMu
     defer { copies.forEach { g_free($0) } }
     var pointers = copies.map { UnsafePointer($0) } + [nil]
     return try pointers.withUnsafeMutableBufferPointer { buffer throws(GLibError) in try body(buffer.baseAddress!) }
+}
+
+/// Replies to pipelined property calls, in the order the calls were made. Used only on the
+/// worker thread that iterates the calls' main context.
+private final class PendingReplies {
+    /// One call's context: where its reply goes.
+    final class Slot {
+        let replies: PendingReplies
+        let index: Int
+        init(_ replies: PendingReplies, _ index: Int) {
+            self.replies = replies
+            self.index = index
+        }
+    }
+
+    private(set) var values: [[String: String]?]
+    private(set) var firstFailure: GLibError?
+    private var received = 0
+
+    init(expected: Int) { values = Array(repeating: nil, count: expected) }
+
+    var outstanding: Int { values.count - received }
+
+    func receive(_ reply: OpaquePointer?, _ error: UnsafeMutablePointer<GError>?, at index: Int) {
+        received += 1
+        if let error {
+            if firstFailure == nil {
+                firstFailure = GLibError(domain: error.pointee.domain, code: error.pointee.code,
+                                         message: error.pointee.message.map { String(cString: $0) } ?? "")
+            }
+            g_error_free(error)
+        }
+        values[index] = reply.map { reply in
+            defer { g_variant_unref(reply) }
+            let boxed = g_variant_get_child_value(reply, 0)
+            defer { g_variant_unref(boxed) }
+            guard let dictionary = g_variant_get_variant(boxed) else { return [:] }
+            defer { g_variant_unref(dictionary) }
+            return SecretServiceConnection.stringDictionary(dictionary)
+        }
+    }
 }
 
 /// Takes ownership of a `gchar*` and returns it as a `String`.

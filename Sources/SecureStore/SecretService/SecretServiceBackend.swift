@@ -160,13 +160,8 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try await perform { call in
             let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
             if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
-            var keys = Set<String>()
-            for path in found.all {
-                if let key = try call.attributes(ofItemAt: path)[Attribute.key] {
-                    keys.insert(key)
-                }
-            }
-            return keys.sorted()
+            let attributes = try call.attributes(ofItemsAt: found.all)
+            return Set(attributes.values.compactMap { $0[Attribute.key] }).sorted()
         }
     }
 
@@ -362,6 +357,10 @@ private struct Call {
 
     func attributes(ofItemAt path: String) throws -> [String: String] {
         try connection.attributes(ofItemAt: path, cancellation: cancellation)
+    }
+
+    func attributes(ofItemsAt paths: [String]) throws -> [String: [String: String]] {
+        try connection.attributes(ofItemsAt: paths, cancellation: cancellation)
     }
 
     /// Deletes the item at `path`; one that is already gone counts as deleted.
