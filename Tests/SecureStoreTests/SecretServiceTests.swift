@@ -72,14 +72,14 @@ struct SecretServiceTests {
             environment: ["DBUS_SESSION_BUS_ADDRESS": nil, "XDG_RUNTIME_DIR": "/nonexistent", "DISPLAY": nil])
         #expect(unset.status == 69)
         #expect(unset.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
-        #expect(unset.seconds < 3)
+        #expect(unset.seconds < Slack.seconds(3))
 
         let nowhere = try await Subprocess.run(
             [Subprocess.securestore, "exists", "token"],
             environment: ["DBUS_SESSION_BUS_ADDRESS": "unix:path=/nonexistent/bus"])
         #expect(nowhere.status == 69)
         #expect(nowhere.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
-        #expect(nowhere.seconds < 3)
+        #expect(nowhere.seconds < Slack.seconds(3))
 
         let autolaunch = try await Subprocess.run(
             [Subprocess.securestore, "list"], environment: ["DBUS_SESSION_BUS_ADDRESS": "autolaunch:"])
@@ -110,7 +110,7 @@ struct SecretServiceTests {
         ])
         #expect(outcome.status == 69, "\(outcome.standardError)")
         #expect(outcome.standardError.contains("ERR_SERVICE_UNAVAILABLE"))
-        #expect(outcome.seconds < 5)
+        #expect(outcome.seconds < Slack.seconds(5))
     }
 
     @Test func aLockedKeyringWithoutInteractionFailsFastAndLosesNothing() async throws {
@@ -144,7 +144,7 @@ struct SecretServiceTests {
         #expect(outcome.standardError.contains("ERR_INTERACTION_NOT_ALLOWED"))
         #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was asked for")
         let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
-        #expect((milliseconds ?? .max) < 2000, "\(outcome.standardError)")
+        #expect((milliseconds ?? .max) < Slack.milliseconds(2000), "\(outcome.standardError)")
     }
 
     @Test func aKeyringNeverUnlockedSinceItsDaemonStartedIsLockedNotEmpty() async throws {
@@ -177,7 +177,7 @@ struct SecretServiceTests {
         #expect(outcome.standardOutput.contains("get=78"), "\(outcome.standardError)")
         #expect(outcome.standardError.contains("ERR_AUTHENTICATION_CANCELED"))
         let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
-        #expect((milliseconds ?? .max) < 5000)
+        #expect((milliseconds ?? .max) < Slack.milliseconds(5000))
     }
 
     @Test func anUnresponsiveServiceTimesOut() async throws {
@@ -192,7 +192,7 @@ struct SecretServiceTests {
         #expect(outcome.standardError.contains("ERR_TIMEOUT"))
         #expect(outcome.standardOutput.contains("after=kept"))
         let milliseconds = outcome.standardError.firstMatch(of: /get (\d+)ms/).map { Int($0.1)! }
-        #expect((900..<4000).contains(milliseconds ?? -1), "bounded by the 1 s timeout: \(outcome.standardError)")
+        #expect((900..<Slack.milliseconds(4000)).contains(milliseconds ?? -1), "bounded by the 1 s timeout: \(outcome.standardError)")
     }
 
     @Test func aHostileSecretBackendVariableCannotHangTheProcess() async throws {

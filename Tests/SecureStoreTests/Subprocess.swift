@@ -168,3 +168,12 @@ enum Subprocess {
 }
 
 import Synchronization
+
+/// The bounds that tell "failed fast" from "waited for a dialog or a timeout". A sanitizer
+/// slows every process down, so Scripts/test-sanitized sets SECURESTORE_TEST_TIME_SCALE.
+enum Slack {
+    static let scale = ProcessInfo.processInfo.environment["SECURESTORE_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
+
+    static func milliseconds(_ bound: Int) -> Int { Int(Double(bound) * scale) }
+    static func seconds(_ bound: Double) -> Double { bound * scale }
+}

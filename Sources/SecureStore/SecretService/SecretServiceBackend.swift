@@ -464,11 +464,15 @@ private final class Watchdog: Sendable {
 
     func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
-        pending.withLock { $0?.item.cancel() }
+        // Dropping the pending check also breaks the cycle watchdog -> check -> watchdog.
+        pending.withLock { pending in
+            pending?.item.cancel()
+            pending = nil
+        }
     }
 
     private func schedule(after delay: DispatchTimeInterval) {
-        let check = PendingCheck(DispatchWorkItem { [self] in self.check() })
+        let check = PendingCheck(DispatchWorkItem { [weak self] in self?.check() })
         pending.withLock { $0 = check }
         guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
         DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: check.item)
