@@ -19,9 +19,17 @@ func option(_ name: String) -> String? {
 let iterations = Int(option("--iterations") ?? "100")!
 let jsonPath = option("--json") ?? ".build/benchmark.json"
 
-/// Latency percentiles, in microseconds.
+/// This process's CPU time (all threads, user and system), in microseconds.
+func processCPUMicroseconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+}
+
+/// Latency percentiles, in microseconds, and (for paired measurements) CPU time per call.
 struct Percentiles {
     var p50: Double, p90: Double, p99: Double
+    var cpu: Double?
 
     init(_ samples: [Double]) {
         let sorted = samples.sorted()
@@ -29,15 +37,22 @@ struct Percentiles {
         p50 = at(0.50); p90 = at(0.90); p99 = at(0.99)
     }
 
-    var json: [String: Double] { ["p50_us": p50, "p90_us": p90, "p99_us": p99] }
+    var json: [String: Double] {
+        var json = ["p50_us": p50, "p90_us": p90, "p99_us": p99]
+        if let cpu { json["cpu_us_per_call"] = cpu }
+        return json
+    }
 }
 
 func microseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e6 + Double(duration.components.attoseconds) / 1e12
 }
 
-/// Times `count` calls of `body(index)`, one after another.
-@MainActor func measure(_ count: Int, _ body: (Int) async throws -> Void) async rethrows -> Percentiles {
+/// Times `count` calls of `body(index)`, one after another, in the caller's isolation (so that
+/// measuring from a nonisolated task adds no executor hops to the calls).
+func measure(
+    _ count: Int, isolation: isolated (any Actor)? = #isolation, _ body: (Int) async throws -> Void
+) async rethrows -> Percentiles {
     var samples: [Double] = []
     samples.reserveCapacity(count)
     for index in 0..<count {
@@ -46,6 +61,32 @@ func microseconds(_ duration: Duration) -> Double {
         samples.append(microseconds(ContinuousClock.now - start))
     }
     return Percentiles(samples)
+}
+
+/// Times `raw` and `wrapped` alternately, one call of each per round, so that the daemon's
+/// drift (its file grows, the machine is busy) falls on both sides alike.
+func measurePair(
+    _ count: Int, isolation: isolated (any Actor)? = #isolation,
+    raw: (Int) async throws -> Void, wrapped: (Int) async throws -> Void
+) async rethrows -> (raw: Percentiles, wrapped: Percentiles) {
+    var rawSamples: [Double] = [], wrappedSamples: [Double] = []
+    var rawCPU = 0.0, wrappedCPU = 0.0
+    for index in 0..<count {
+        var cpu = processCPUMicroseconds()
+        var start = ContinuousClock.now
+        try await raw(index)
+        rawSamples.append(microseconds(ContinuousClock.now - start))
+        rawCPU += processCPUMicroseconds() - cpu
+        cpu = processCPUMicroseconds()
+        start = ContinuousClock.now
+        try await wrapped(index)
+        wrappedSamples.append(microseconds(ContinuousClock.now - start))
+        wrappedCPU += processCPUMicroseconds() - cpu
+    }
+    var rawStats = Percentiles(rawSamples), wrappedStats = Percentiles(wrappedSamples)
+    rawStats.cpu = rawCPU / Double(count)
+    wrappedStats.cpu = wrappedCPU / Double(count)
+    return (rawStats, wrappedStats)
 }
 
 func require(_ status: Int32, _ what: String) {
@@ -70,31 +111,73 @@ guard await store.isAvailable() else {
     exit(1)
 }
 
+// For profiling (valgrind --tool=callgrind): only N getItem hits, then exit.
+if let count = option("--only-get").flatMap(Int.init) {
+    try await store.setItem("profile", "value", options: options)
+    let cpu = processCPUMicroseconds(), start = ContinuousClock.now
+    for _ in 0..<count { _ = try await store.getItem("profile", options: options) }
+    print(String(format: "getItem: %.1f µs CPU, %.1f µs wall per call", (processCPUMicroseconds() - cpu) / Double(count),
+                 microseconds(ContinuousClock.now - start) / Double(count)))
+    var found: Int32 = 0
+    require(baseline_store(application, service, "profile-raw", "value"), "store")
+    let rawCPU = processCPUMicroseconds(), rawStart = ContinuousClock.now
+    for _ in 0..<count { require(baseline_lookup(application, service, "profile-raw", &found), "lookup") }
+    print(String(format: "raw lookup: %.1f µs CPU, %.1f µs wall per call", (processCPUMicroseconds() - rawCPU) / Double(count),
+                 microseconds(ContinuousClock.now - rawStart) / Double(count)))
+    require(baseline_clear(application, service, "profile-raw"), "clear")
+    try await store.deleteItem("profile", options: options)
+    exit(0)
+}
+
 // MARK: - One operation at a time, small collection
 
 @MainActor func operations(section: String) async throws {
     let value = "benchmark value 🔑 0123456789abcdef"
     // Raw libsecret from C. Blocking calls, measured one at a time on purpose: this is the floor.
-    let rawNew = await measure(iterations) { require(baseline_store(application, service, "raw-new-\(section)-\($0)", value), "store") }
-    require(baseline_store(application, service, "raw-over", value), "store")
-    let rawOver = await measure(iterations) { _ in require(baseline_store(application, service, "raw-over", value), "store") }
+    // Interleaved with the same SecureStore operation (see measurePair); SecureStore's
+    // numbers from these pairs replace the ones measured alone below.
+    var paired: [String: Percentiles] = [:]
     var found: Int32 = 0
-    let rawHit = await measure(iterations) { _ in require(baseline_lookup(application, service, "raw-over", &found), "lookup") }
-    let rawMiss = await measure(iterations) { require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") }
-    let rawClear = await measure(iterations) { require(baseline_clear(application, service, "raw-new-\(section)-\($0)"), "clear") }
+    let rawNew: Percentiles, rawOver: Percentiles, rawHit: Percentiles, rawMiss: Percentiles, rawClear: Percentiles
+    (rawNew, paired["set-new"]) = try await measurePair(iterations,
+        raw: { require(baseline_store(application, service, "raw-new-\(section)-\($0)", value), "store") },
+        wrapped: { try await store.setItem("pair-new-\(section)-\($0)", value, options: options) })
+    require(baseline_store(application, service, "raw-over", value), "store")
+    try await store.setItem("pair-over", value, options: options)
+    (rawOver, paired["set-overwrite"]) = try await measurePair(iterations,
+        raw: { _ in require(baseline_store(application, service, "raw-over", value), "store") },
+        wrapped: { _ in try await store.setItem("pair-over", value, options: options) })
+    (rawHit, paired["get-hit"]) = try await measurePair(iterations,
+        raw: { _ in require(baseline_lookup(application, service, "raw-over", &found), "lookup") },
+        wrapped: { _ in _ = try await store.getItem("pair-over", options: options) })
+    (rawMiss, paired["get-miss"]) = try await measurePair(iterations,
+        raw: { require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
+        wrapped: { _ = try await store.getItem("pair-missing-\($0)", options: options) })
+    (rawClear, paired["delete"]) = try await measurePair(iterations,
+        raw: { require(baseline_clear(application, service, "raw-new-\(section)-\($0)"), "clear") },
+        wrapped: { try await store.deleteItem("pair-new-\(section)-\($0)", options: options) })
     require(baseline_clear(application, service, "raw-over"), "clear")
+    try await store.deleteItem("pair-over", options: options)
 
     var perStore: [String: Percentiles] = [:]
     for (name, target) in [("secureStore", store), ("inMemory", memory)] {
-        perStore["set-new"] = try await measure(iterations) { try await target.setItem("new-\(section)-\($0)", value, options: options) }
-        try await target.setItem("over", value, options: options)
-        perStore["set-overwrite"] = try await measure(iterations) { _ in try await target.setItem("over", value, options: options) }
-        perStore["get-hit"] = try await measure(iterations) { _ in _ = try await target.getItem("over", options: options) }
-        perStore["get-miss"] = try await measure(iterations) { _ = try await target.getItem("missing-\($0)", options: options) }
-        perStore["contains"] = try await measure(iterations) { _ in _ = try await target.containsItem("over", options: options) }
-        perStore["allKeys"] = try await measure(max(10, iterations / 10)) { _ in _ = try await target.allKeys(options: options) }
-        perStore["delete"] = try await measure(iterations) { try await target.deleteItem("new-\(section)-\($0)", options: options) }
-        try await target.deleteItem("over", options: options)
+        // Measured from a nonisolated task: what a caller off the main actor sees.
+        let count = name == "inMemory" ? iterations * 100 : iterations
+        perStore = try await Task.detached {
+            var stats: [String: Percentiles] = [:]
+            let keys = (0..<count).map { "new-\(section)-\($0)" }, misses = (0..<count).map { "missing-\($0)" }
+            stats["set-new"] = try await measure(count) { try await target.setItem(keys[$0], value, options: options) }
+            try await target.setItem("over", value, options: options)
+            stats["set-overwrite"] = try await measure(count) { _ in try await target.setItem("over", value, options: options) }
+            stats["get-hit"] = try await measure(count) { _ in _ = try await target.getItem("over", options: options) }
+            stats["get-miss"] = try await measure(count) { _ = try await target.getItem(misses[$0], options: options) }
+            stats["contains"] = try await measure(count) { _ in _ = try await target.containsItem("over", options: options) }
+            stats["allKeys"] = try await measure(max(10, iterations / 10)) { _ in _ = try await target.allKeys(options: options) }
+            stats["delete"] = try await measure(count) { try await target.deleteItem(keys[$0], options: options) }
+            try await target.deleteItem("over", options: options)
+            return stats
+        }.value
+        if name == "secureStore" { perStore.merge(paired) { _, pairedStats in pairedStats } }
         for (operation, stats) in perStore { results["\(section).\(name).\(operation)"] = stats.json }
         if name == "secureStore" {
             rows += [
@@ -176,13 +259,15 @@ for size in [100, 1000] {
     let count = max(10, iterations / 4)
     let value = "scale value"
     require(baseline_store(application, service, "raw-scale", value), "store")
-    var found: Int32 = 0
-    let rawGet = await measure(count) { _ in require(baseline_lookup(application, service, "raw-scale", &found), "lookup") }
-    let rawSet = await measure(count) { _ in require(baseline_store(application, service, "raw-scale", value), "store") }
-    require(baseline_clear(application, service, "raw-scale"), "clear")
     try await store.setItem("scale", value, options: options)
-    let get = try await measure(count) { _ in _ = try await store.getItem("scale", options: options) }
-    let set = try await measure(count) { _ in try await store.setItem("scale", value, options: options) }
+    var found: Int32 = 0
+    let (rawGet, get) = try await measurePair(count,
+        raw: { _ in require(baseline_lookup(application, service, "raw-scale", &found), "lookup") },
+        wrapped: { _ in _ = try await store.getItem("scale", options: options) })
+    let (rawSet, set) = try await measurePair(count,
+        raw: { _ in require(baseline_store(application, service, "raw-scale", value), "store") },
+        wrapped: { _ in try await store.setItem("scale", value, options: options) })
+    require(baseline_clear(application, service, "raw-scale"), "clear")
     try await store.deleteItem("scale", options: options)
     let allKeys = try await measure(3) { _ in _ = try await store.allKeys(options: options) }
     var searched: Int32 = 0
@@ -202,7 +287,10 @@ results["scale"] = scale
 
 // InMemoryBackend with 100,000 items.
 for index in 0..<100_000 { try await memory.setItem("fill\(index)", "filler", options: options) }
-let memoryGet = try await measure(10_000) { _ = try await memory.getItem("fill\($0 * 7 % 100_000)", options: options) }
+let memoryGet = try await Task.detached {
+    let keys = (0..<10_000).map { "fill\($0 * 7 % 100_000)" }
+    return try await measure(10_000) { _ = try await memory.getItem(keys[$0], options: options) }
+}.value
 results["inMemory.100000.get"] = memoryGet.json
 rows.append(("100,000 items", "InMemoryBackend getItem", nil, nil, memoryGet))
 
@@ -222,11 +310,12 @@ func cell(_ stats: Percentiles?) -> String {
 }
 print("SecureStore benchmark — \(iterations) calls per operation, one gnome-keyring-daemon; p50 / p90 / p99")
 print("")
-print("| items | operation | raw libsecret (C) | SecureStore, Secret Service | ratio p50 | InMemoryBackend |")
-print("| --- | --- | --- | --- | --- | --- |")
+print("| items | operation | raw libsecret (C) | SecureStore, Secret Service | ratio p50 | CPU per call, raw → SecureStore | InMemoryBackend |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 for row in rows {
     let ratio = (row.raw.map { raw in row.secureStore.map { String(format: "%.2fx", $0.p50 / raw.p50) } ?? "—" }) ?? "—"
-    print("| \(row.section) | \(row.operation) | \(cell(row.raw)) | \(cell(row.secureStore)) | \(ratio) | \(cell(row.inMemory)) |")
+    let cpu = row.raw?.cpu.flatMap { raw in row.secureStore?.cpu.map { "\(format(raw)) → \(format($0))" } } ?? "—"
+    print("| \(row.section) | \(row.operation) | \(cell(row.raw)) | \(cell(row.secureStore)) | \(ratio) | \(cpu) | \(cell(row.inMemory)) |")
 }
 print("")
 print("| concurrent tasks | getItem calls/s | longest heartbeat stall |")

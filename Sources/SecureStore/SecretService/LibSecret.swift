@@ -248,7 +248,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// The attributes of many items, with every request sent at once and the replies gathered
     /// as they come: one round trip's wait for the lot instead of one per item. Items that
     /// vanished meanwhile are left out.
-    func attributes(ofItemsAt paths: [String], cancellation: GCancellation) throws(GLibError) -> [String: [String: String]] {
+    func attributes(ofItemsAt paths: [String], only name: String? = nil, cancellation: GCancellation) throws(GLibError) -> [String: [String: String]] {
         guard paths.count > 1 else {
             guard let path = paths.first else { return [:] }
             return [path: try attributes(ofItemAt: path, cancellation: cancellation)]
@@ -261,7 +261,7 @@ final class SecretServiceConnection: @unchecked Sendable {
             g_main_context_pop_thread_default(context)
             g_main_context_unref(context)
         }
-        let replies = PendingReplies(expected: paths.count)
+        let replies = PendingReplies(expected: paths.count, only: name)
         for (index, path) in paths.enumerated() {
             var children = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
             g_dbus_connection_call(
@@ -320,8 +320,19 @@ final class SecretServiceConnection: @unchecked Sendable {
     // MARK: - Conversions
 
     /// The entries of an `a{ss}` variant.
-    static func stringDictionary(_ dictionary: OpaquePointer) -> [String: String] {
+    static func stringDictionary(_ dictionary: OpaquePointer, only wanted: String? = nil) -> [String: String] {
         guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
+        if let wanted {
+            // a{ss} looks a key up in place, without taking the dictionary apart.
+            var value: UnsafeMutablePointer<gchar>?
+            guard g_variant_lookup_value(dictionary, wanted, nil).map({ found in
+                defer { g_variant_unref(found) }
+                value = g_variant_dup_string(found, nil)
+                return true
+            }) == true, let value else { return [:] }
+            defer { g_free(value) }
+            return [wanted: String(cString: value)]
+        }
         var attributes: [String: String] = [:]
         for index in 0..<g_variant_n_children(dictionary) {
             let entry = g_variant_get_child_value(dictionary, index)
@@ -390,7 +401,13 @@ private final class PendingReplies {
     private(set) var firstFailure: GLibError?
     private var received = 0
 
-    init(expected: Int) { values = Array(repeating: nil, count: expected) }
+    /// Decode only this attribute, when set: listing keys needs nothing else.
+    private let only: String?
+
+    init(expected: Int, only: String?) {
+        values = Array(repeating: nil, count: expected)
+        self.only = only
+    }
 
     var outstanding: Int { values.count - received }
 
@@ -409,7 +426,7 @@ private final class PendingReplies {
             defer { g_variant_unref(boxed) }
             guard let dictionary = g_variant_get_variant(boxed) else { return [:] }
             defer { g_variant_unref(dictionary) }
-            return SecretServiceConnection.stringDictionary(dictionary)
+            return SecretServiceConnection.stringDictionary(dictionary, only: only)
         }
     }
 }

@@ -160,7 +160,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try await perform { call in
             let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
             if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
-            let attributes = try call.attributes(ofItemsAt: found.all)
+            let attributes = try call.attributes(ofItemsAt: found.all, only: Attribute.key)
             return Set(attributes.values.compactMap { $0[Attribute.key] }).sorted()
         }
     }
@@ -359,8 +359,8 @@ private struct Call {
         try connection.attributes(ofItemAt: path, cancellation: cancellation)
     }
 
-    func attributes(ofItemsAt paths: [String]) throws -> [String: [String: String]] {
-        try connection.attributes(ofItemsAt: paths, cancellation: cancellation)
+    func attributes(ofItemsAt paths: [String], only name: String? = nil) throws -> [String: [String: String]] {
+        try connection.attributes(ofItemsAt: paths, only: name, cancellation: cancellation)
     }
 
     /// Deletes the item at `path`; one that is already gone counts as deleted.
