@@ -60,6 +60,25 @@ struct DesktopPromptTests {
         #expect((milliseconds ?? .max) < Slack.milliseconds(2000))
     }
 
+    @Test func checkingAndListingNeverShowADialogEvenWhenAllowed() async throws {
+        let probe = Subprocess.binDirectory.appendingPathComponent("StressProbe").path
+        let outcome = try await Subprocess.onDesktop("""
+            printf 'kept' | $SECURESTORE set token --app desktop-test
+            lock_login
+            $SECURESTORE exists token --app desktop-test; echo "exists=$?"
+            echo "list=$($SECURESTORE list --app desktop-test)"
+            '\(probe)' available --app desktop-test --interaction
+            sleep 1
+            echo "dialogs=$($UNLOCK_DIALOG count)"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("exists=0"), "\(outcome.standardOutput)\(outcome.standardError)")
+        #expect(lines.contains("list=token"))
+        #expect(lines.contains("available=true"))
+        #expect(lines.contains("dialogs=0"))
+        #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was even asked for")
+    }
+
     @Test func aWrongPasswordThenCancelLosesNothing() async throws {
         let outcome = try await Subprocess.onDesktop("""
             printf 'kept' | $SECURESTORE set token --app desktop-test

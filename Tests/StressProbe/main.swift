@@ -13,6 +13,9 @@
 //   StressProbe cancel --app A --after-ms M
 //       Starts a setItem of a fresh value over an existing one, cancels it after M ms, prints
 //       "outcome=..." and "milliseconds=N". The script checks the item afterwards.
+//   StressProbe available --app A [--interaction]
+//       Prints "available=true|false" from isAvailable(), with user interaction allowed when
+//       --interaction is given.
 //   StressProbe bulk --app A --count N
 //       Fills one service with N items, then checks allKeys, a sample of getItem and deleteAll,
 //       printing what it found and how long each step took.
@@ -41,7 +44,8 @@ func describe(_ error: any Error) -> String {
 
 let application = option("--app", "stress-probe")
 let timeout = Duration.seconds(Double(option("--timeout", "5"))!)
-let store = try SecureStore(applicationID: application, userInteraction: .notAllowed, timeout: timeout)
+let interaction: UserInteraction = CommandLine.arguments.contains("--interaction") ? .allowed : .notAllowed
+let store = try SecureStore(applicationID: application, userInteraction: interaction, timeout: timeout)
 
 actor Tally {
     var written: [String: String] = [:]
@@ -126,6 +130,8 @@ case "cancel":
     case .failure(let error): say("outcome=\(describe(error))")
     }
     say("milliseconds=\(milliseconds(since: start) - after)")
+case "available":
+    say("available=\(await store.isAvailable())")
 case "bulk":
     let count = Int(option("--count", "1000"))!
     let options = SecureStoreOptions(keychainService: "bulk")
