@@ -5,6 +5,8 @@
 // with a heartbeat on the cooperative pool; 100 and 1,000 items in the collection; peak memory.
 //
 //   SecureStoreBenchmark [--iterations N] [--json PATH]
+//   SecureStoreBenchmark --only-get N     N getItem hits then N raw lookups, with user and
+//                                         system CPU per call: for profiling (perf record).
 import CLibsecretBaseline
 import Foundation
 import SecureStore
@@ -19,11 +21,17 @@ func option(_ name: String) -> String? {
 let iterations = Int(option("--iterations") ?? "100")!
 let jsonPath = option("--json") ?? ".build/benchmark.json"
 
-/// This process's CPU time (all threads, user and system), in microseconds.
-func processCPUMicroseconds() -> Double {
+/// This process's CPU time (all threads), user and system, in microseconds.
+func processCPU() -> (user: Double, system: Double) {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+    return (Double(usage.ru_utime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec),
+            Double(usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_stime.tv_usec))
+}
+
+func processCPUMicroseconds() -> Double {
+    let cpu = processCPU()
+    return cpu.user + cpu.system
 }
 
 /// Latency percentiles, in microseconds, and (for paired measurements) CPU time per call.
@@ -114,16 +122,20 @@ guard await store.isAvailable() else {
 // For profiling (valgrind --tool=callgrind): only N getItem hits, then exit.
 if let count = option("--only-get").flatMap(Int.init) {
     try await store.setItem("profile", "value", options: options)
-    let cpu = processCPUMicroseconds(), start = ContinuousClock.now
+    func report(_ name: String, since cpu: (user: Double, system: Double), _ start: ContinuousClock.Instant) {
+        let now = processCPU()
+        print(String(format: "%@: %.1f µs user + %.1f µs system CPU, %.1f µs wall per call", name,
+                     (now.user - cpu.user) / Double(count), (now.system - cpu.system) / Double(count),
+                     microseconds(ContinuousClock.now - start) / Double(count)))
+    }
+    var cpu = processCPU(), start = ContinuousClock.now
     for _ in 0..<count { _ = try await store.getItem("profile", options: options) }
-    print(String(format: "getItem: %.1f µs CPU, %.1f µs wall per call", (processCPUMicroseconds() - cpu) / Double(count),
-                 microseconds(ContinuousClock.now - start) / Double(count)))
+    report("getItem", since: cpu, start)
     var found: Int32 = 0
     require(baseline_store(application, service, "profile-raw", "value"), "store")
-    let rawCPU = processCPUMicroseconds(), rawStart = ContinuousClock.now
+    cpu = processCPU(); start = ContinuousClock.now
     for _ in 0..<count { require(baseline_lookup(application, service, "profile-raw", &found), "lookup") }
-    print(String(format: "raw lookup: %.1f µs CPU, %.1f µs wall per call", (processCPUMicroseconds() - rawCPU) / Double(count),
-                 microseconds(ContinuousClock.now - rawStart) / Double(count)))
+    report("raw lookup", since: cpu, start)
     require(baseline_clear(application, service, "profile-raw"), "clear")
     try await store.deleteItem("profile", options: options)
     exit(0)
