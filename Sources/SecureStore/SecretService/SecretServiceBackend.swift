@@ -136,14 +136,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
-                var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
-                if found.all.isEmpty, try call.unlockIfMissMayBeHidden(mayPrompt: true) {
-                    found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
-                }
-                try call.ensureUnlocked(found.locked)
-                for path in found.all {
-                    try call.deleteItem(at: path)
-                }
+                try call.deleteItems(matching: self.attributes(key: key, options: options, isSynchronizable: nil))
             }
         }
     }
@@ -167,14 +160,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public func deleteAll(options: SecureStoreOptions) async throws {
         try await perform { call in
-            var found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
-            if found.all.isEmpty, try call.unlockIfMissMayBeHidden(mayPrompt: true) {
-                found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
-            }
-            try call.ensureUnlocked(found.locked)
-            for path in found.all {
-                try call.deleteItem(at: path)
-            }
+            try call.deleteItems(matching: self.attributes(key: nil, options: options, isSynchronizable: nil))
         }
     }
 
@@ -199,11 +185,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// Deletes every item of this application, whatever its service.
     func deleteEverything() async throws {
         try await perform { call in
-            let found = try call.search([Attribute.schema: Self.schemaName, Attribute.application: self.applicationID])
-            try call.ensureUnlocked(found.locked)
-            for path in found.all {
-                try call.deleteItem(at: path)
-            }
+            try call.deleteItems(matching: [Attribute.schema: Self.schemaName, Attribute.application: self.applicationID])
         }
     }
 
@@ -361,6 +343,19 @@ private struct Call {
 
     func attributes(ofItemsAt paths: [String], only name: String? = nil) throws -> [String: [String: String]] {
         try connection.attributes(ofItemsAt: paths, only: name, cancellation: cancellation)
+    }
+
+    /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
+    /// a locked keyring is not taken as "nothing to delete" (see `unlockIfMissMayBeHidden`).
+    func deleteItems(matching attributes: [String: String]) throws {
+        var found = try search(attributes)
+        if found.all.isEmpty, try unlockIfMissMayBeHidden(mayPrompt: true) {
+            found = try search(attributes)
+        }
+        try ensureUnlocked(found.locked)
+        for path in found.all {
+            try deleteItem(at: path)
+        }
     }
 
     /// Deletes the item at `path`; one that is already gone counts as deleted.
