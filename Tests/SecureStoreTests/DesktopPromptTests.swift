@@ -79,6 +79,28 @@ struct DesktopPromptTests {
         #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was even asked for")
     }
 
+    @Test func aWriteToAKeyringHiddenByItsLockUnlocksThenReplacesTheHiddenItem() async throws {
+        // After a crash, D-Bus starts a daemon whose keyring is locked and hides its items even
+        // from searches: the write must unlock first and then replace the item, not add one.
+        let outcome = try await Subprocess.onDesktop("""
+            printf 'old' | $SECURESTORE set token --app hidden-desktop-test
+            kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+            # Another accessibility: only a search after the unlock finds the old item to replace
+            # (same attributes would be merged by the daemon anyway).
+            printf 'new' | $SECURESTORE set token --app hidden-desktop-test --accessible AFTER_FIRST_UNLOCK &
+            writer=$!
+            $UNLOCK_DIALOG wait 15 >/dev/null || { echo "no dialog"; exit 1; }
+            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
+            wait $writer; echo "set=$?"
+            echo "value=$($SECURESTORE get token --app hidden-desktop-test --no-interaction)"
+            echo "items=$(secret-tool search --all application hidden-desktop-test 2>&1 | grep -c '^label = ')"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("set=0"), "\(outcome.standardOutput)\(outcome.standardError)")
+        #expect(lines.contains("value=new"))
+        #expect(lines.contains("items=1"), "the hidden item was replaced, not duplicated")
+    }
+
     @Test func aWrongPasswordThenCancelLosesNothing() async throws {
         let outcome = try await Subprocess.onDesktop("""
             printf 'kept' | $SECURESTORE set token --app desktop-test

@@ -158,6 +158,7 @@ struct SecretServiceTests {
             $SECURESTORE exists token --app hidden-test --no-interaction; echo "exists=$?"
             $SECURESTORE list --app hidden-test --no-interaction; echo "list=$?"
             $SECURESTORE delete token --app hidden-test --no-interaction; echo "delete=$?"
+            printf 'new' | $SECURESTORE set token --app hidden-test --no-interaction; echo "set=$?"
             """)
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
         // The first call may meet no daemon at all (69); once D-Bus has started one, 77.
@@ -166,6 +167,7 @@ struct SecretServiceTests {
         #expect(lines.contains("exists=77"))
         #expect(lines.contains("list=77"))
         #expect(lines.contains("delete=77"))
+        #expect(lines.contains("set=77"))
     }
 
     @Test func aPromptThatCannotBeShownIsAnErrorNotAHang() async throws {

@@ -78,30 +78,39 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
-                let label = "\(self.applicationID) / \(options.service) / \(key)"
-                var existing: [(Bool, Call.Found)]
-                repeat {
-                    existing = try options.synchronizable.matchingStates.map { isSynchronizable in
-                        (isSynchronizable, try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
-                    }
-                } while try existing.allSatisfy({ $0.1.all.isEmpty }) && call.unlockIfMissMayBeHidden(mayPrompt: true)
-                var targets = existing
-                if options.synchronizable == .any {
-                    // Update every item the key has; with none, create a non-synchronizable one.
-                    targets = existing.filter { !$0.1.all.isEmpty }
-                    if targets.isEmpty { targets = [existing[0]] }
+                // A locked collection refuses the write; then unlock it (if allowed) and start
+                // over, because it may also have hidden existing items from the search.
+                do {
+                    try self.write(value, forKey: key, options: options, call)
+                } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
+                    try call.ensureUnlocked([try call.defaultCollectionPath()])
+                    try self.write(value, forKey: key, options: options, call)
                 }
-                for (isSynchronizable, found) in targets {
-                    try call.ensureUnlocked(found.locked)
-                    var attributes = self.attributes(key: key, options: options, isSynchronizable: isSynchronizable)
-                    attributes[Attribute.accessible] = options.keychainAccessible.expoName
-                    // Replace-in-place when the attributes are unchanged; otherwise the new item
-                    // exists before the old one goes, so the key never reads as missing.
-                    let path = try call.createItem(label: label, attributes: attributes, value: value)
-                    for stale in found.all where stale != path {
-                        try call.deleteItem(at: stale)
-                    }
-                }
+            }
+        }
+    }
+
+    /// One attempt at `setItem`: find the key's items, then create or replace.
+    private func write(_ value: String, forKey key: String, options: SecureStoreOptions, _ call: Call) throws {
+        let label = "\(applicationID) / \(options.service) / \(key)"
+        let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
+            (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
+        }
+        var targets = existing
+        if options.synchronizable == .any {
+            // Update every item the key has; with none, create a non-synchronizable one.
+            targets = existing.filter { !$0.1.all.isEmpty }
+            if targets.isEmpty { targets = [existing[0]] }
+        }
+        for (isSynchronizable, found) in targets {
+            try call.ensureUnlocked(found.locked)
+            var itemAttributes = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
+            itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
+            // Replace-in-place when the attributes are unchanged; otherwise the new item
+            // exists before the old one goes, so the key never reads as missing.
+            let path = try call.createItem(label: label, attributes: itemAttributes, value: value)
+            for stale in found.all where stale != path {
+                try call.deleteItem(at: stale)
             }
         }
     }
@@ -369,15 +378,11 @@ private struct Call {
     /// Creates or replaces an item in the default collection, unlocking it first if allowed.
     static let defaultCollection = "/org/freedesktop/secrets/aliases/default"
 
+    /// Creates or replaces an item in the default collection. A locked collection fails with
+    /// `SECRET_ERROR_IS_LOCKED`, which the caller handles (see `setItem`).
     func createItem(label: String, attributes: [String: String], value: String) throws -> String {
-        do {
-            return try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
-                                             value: value, cancellation: cancellation)
-        } catch where error.is(GLibErrors.secret, GLibErrors.isLocked) {
-            try ensureUnlocked([try defaultCollectionPath()])
-            return try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
-                                             value: value, cancellation: cancellation)
-        }
+        try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
+                                  value: value, cancellation: cancellation)
     }
 
     /// Whether a search that found nothing should be repeated after an unlock. A locked
