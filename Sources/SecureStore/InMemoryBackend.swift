@@ -93,11 +93,12 @@ public final class InMemoryBackend: SecureStoreBackend {
 
     public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
         try withUnlockedState { state in
-            let existing = options.synchronizable.matchingStates.filter {
-                state.items[id(key, options, $0)] != nil
+            var targets = options.synchronizable.matchingStates
+            if options.synchronizable == .any {
+                // Update every item the key has; with none, create a non-synchronizable one.
+                targets = targets.filter { state.items[id(key, options, $0)] != nil }
+                if targets.isEmpty { targets = [false] }
             }
-            let targets = options.synchronizable == .any && existing.isEmpty ? [false] :
-                options.synchronizable == .any ? existing : options.synchronizable.matchingStates
             for isSynchronizable in targets {
                 state.items[id(key, options, isSynchronizable)] = Item(value: value, accessible: options.keychainAccessible)
             }

@@ -13,6 +13,18 @@ struct GLibError: Error {
 
     var domainName: String { g_quark_to_string(domain).map { String(cString: $0) } ?? "unknown" }
 
+    init(domain: GQuark, code: Int32, message: String) {
+        self.domain = domain
+        self.code = code
+        self.message = message
+    }
+
+    /// Copies `error` (which the caller still frees).
+    init(_ error: UnsafeMutablePointer<GError>) {
+        self.init(domain: error.pointee.domain, code: error.pointee.code,
+                  message: error.pointee.message.map { String(cString: $0) } ?? "")
+    }
+
     func `is`(_ domain: GQuark, _ code: UInt32) -> Bool {
         self.domain == domain && self.code == Int32(bitPattern: code)
     }
@@ -24,9 +36,7 @@ private func withGError<T>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<GE
     let result = body(&error)
     if let error {
         defer { g_error_free(error) }
-        throw GLibError(
-            domain: error.pointee.domain, code: error.pointee.code,
-            message: error.pointee.message.map { String(cString: $0) } ?? "")
+        throw GLibError(error)
     }
     return result
 }
@@ -39,6 +49,7 @@ final class GCancellation: Sendable {
     private let lastStepStart = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
     init() { cancellable = g_cancellable_new() }
+    deinit { g_object_unref(cancellable) }
 
     /// Marks the start of one wait on the Secret Service; the timeout counts from here.
     func beginStep() {
@@ -49,7 +60,6 @@ final class GCancellation: Sendable {
     var nanosecondsInStep: UInt64 {
         DispatchTime.now().uptimeNanoseconds &- lastStepStart.load(ordering: .relaxed)
     }
-    deinit { g_object_unref(cancellable) }
 
     func cancel() { g_cancellable_cancel(cancellable) }
 
@@ -263,10 +273,9 @@ final class SecretServiceConnection: @unchecked Sendable {
         }
         let replies = PendingReplies(expected: paths.count, only: name)
         for (index, path) in paths.enumerated() {
-            var children = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
             g_dbus_connection_call(
                 g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
-                "org.freedesktop.DBus.Properties", "Get", g_variant_new_tuple(&children, 2), nil,
+                "org.freedesktop.DBus.Properties", "Get", propertyGetParameters("org.freedesktop.Secret.Item", "Attributes"), nil,
                 G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable,
                 { source, result, slot in
                     // Balances the passRetained below: each call answers exactly once.
@@ -282,7 +291,7 @@ final class SecretServiceConnection: @unchecked Sendable {
             g_main_context_iteration(context, 1)
             cancellation.beginStep()
         }
-        if let failure = replies.firstFailure, !GLibErrors.isNoSuchObject(failure) { throw failure }
+        if let failure = replies.firstFailure { throw failure }
         var attributes: [String: [String: String]] = [:]
         for (path, reply) in zip(paths, replies.values) {
             guard let reply else { continue }
@@ -302,19 +311,13 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
     private func property(_ interface: String, _ name: String, at path: String, cancellation: GCancellation) throws(GLibError) -> OpaquePointer? {
         cancellation.beginStep()
-        var children = [g_variant_new_string(interface), g_variant_new_string(name)]
-        let parameters = g_variant_new_tuple(&children, 2)
         let reply = try withGError {
             g_dbus_connection_call_sync(
                 g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
-                "org.freedesktop.DBus.Properties", "Get", parameters, nil, G_DBUS_CALL_FLAGS_NONE, -1,
-                cancellation.cancellable, $0)
+                "org.freedesktop.DBus.Properties", "Get", propertyGetParameters(interface, name), nil,
+                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable, $0)
         }
-        guard let reply else { return nil }
-        defer { g_variant_unref(reply) }
-        let boxed = g_variant_get_child_value(reply, 0)
-        defer { g_variant_unref(boxed) }
-        return g_variant_get_variant(boxed)
+        return unboxPropertyReply(reply)
     }
 
     // MARK: - Conversions
@@ -323,15 +326,10 @@ final class SecretServiceConnection: @unchecked Sendable {
     static func stringDictionary(_ dictionary: OpaquePointer, only wanted: String? = nil) -> [String: String] {
         guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
         if let wanted {
-            // a{ss} looks a key up in place, without taking the dictionary apart.
-            var value: UnsafeMutablePointer<gchar>?
-            guard g_variant_lookup_value(dictionary, wanted, nil).map({ found in
-                defer { g_variant_unref(found) }
-                value = g_variant_dup_string(found, nil)
-                return true
-            }) == true, let value else { return [:] }
-            defer { g_free(value) }
-            return [wanted: String(cString: value)]
+            // Looked up in place, without taking the dictionary apart.
+            guard let found = g_variant_lookup_value(dictionary, wanted, nil) else { return [:] }
+            defer { g_variant_unref(found) }
+            return [wanted: String(cString: g_variant_get_string(found, nil))]
         }
         var attributes: [String: String] = [:]
         for index in 0..<g_variant_n_children(dictionary) {
@@ -414,21 +412,30 @@ private final class PendingReplies {
     func receive(_ reply: OpaquePointer?, _ error: UnsafeMutablePointer<GError>?, at index: Int) {
         received += 1
         if let error {
-            if firstFailure == nil {
-                firstFailure = GLibError(domain: error.pointee.domain, code: error.pointee.code,
-                                         message: error.pointee.message.map { String(cString: $0) } ?? "")
-            }
+            // An item deleted since the search is simply left out; any other failure counts.
+            let failure = GLibError(error)
             g_error_free(error)
+            if firstFailure == nil, !GLibErrors.isNoSuchObject(failure) { firstFailure = failure }
         }
-        values[index] = reply.map { reply in
-            defer { g_variant_unref(reply) }
-            let boxed = g_variant_get_child_value(reply, 0)
-            defer { g_variant_unref(boxed) }
-            guard let dictionary = g_variant_get_variant(boxed) else { return [:] }
-            defer { g_variant_unref(dictionary) }
-            return SecretServiceConnection.stringDictionary(dictionary, only: only)
-        }
+        guard let dictionary = unboxPropertyReply(reply) else { return }
+        defer { g_variant_unref(dictionary) }
+        values[index] = SecretServiceConnection.stringDictionary(dictionary, only: only)
     }
+}
+
+/// The `(ss)` arguments of `org.freedesktop.DBus.Properties.Get`.
+private func propertyGetParameters(_ interface: String, _ name: String) -> OpaquePointer {
+    var children = [g_variant_new_string(interface), g_variant_new_string(name)]
+    return g_variant_new_tuple(&children, 2)
+}
+
+/// The value inside a `Properties.Get` reply `(v)`, which the caller unrefs; takes `reply`.
+private func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
+    guard let reply else { return nil }
+    defer { g_variant_unref(reply) }
+    let boxed = g_variant_get_child_value(reply, 0)
+    defer { g_variant_unref(boxed) }
+    return g_variant_get_variant(boxed)
 }
 
 /// Takes ownership of a `gchar*` and returns it as a `String`.

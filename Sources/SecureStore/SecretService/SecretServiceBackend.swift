@@ -32,7 +32,7 @@ public enum UserInteraction: Sendable, Hashable {
 /// can ask the Secret Service for any item of an unlocked collection.
 ///
 /// Blocking libsecret calls run on threads this backend owns, never on Swift's cooperative
-/// pool. Every call has a timeout and honours task cancellation.
+/// pool. Every wait on the service has a timeout, and calls honour task cancellation.
 public final class SecretServiceBackend: SecureStoreBackend {
     /// The `xdg:schema` attribute of every item this package writes.
     public static let schemaName = "dev.securestore.Item"
@@ -49,7 +49,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public let applicationID: String
     public let userInteraction: UserInteraction
-    /// How long one call may take, prompts included, before it ends with ``SecureStoreError/Code/timeout``.
+    /// How long a call may wait for any one answer from the Secret Service (a D-Bus reply, or
+    /// the user at the unlock dialog) before it ends with ``SecureStoreError/Code/timeout``. A
+    /// bulk call such as `deleteAll` of many items may take longer in all.
     public let timeout: Duration
 
     /// A backend for `applicationID`'s items.
@@ -83,7 +85,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 do {
                     try self.write(value, forKey: key, options: options, call)
                 } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
-                    try call.ensureUnlocked([try call.defaultCollectionPath()])
+                    try call.unlockDefaultCollection()
                     try self.write(value, forKey: key, options: options, call)
                 }
             }
@@ -180,9 +182,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
     func records(service: String, key: String) async throws -> [InMemoryBackend.Record] {
         let options = SecureStoreOptions(keychainService: service, synchronizable: .any)
         return try await perform { call in
-            try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all.map { path in
-                let attributes = try call.attributes(ofItemAt: path)
-                return InMemoryBackend.Record(
+            let paths = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all
+            return try call.attributes(ofItemsAt: paths).values.map { attributes in
+                InMemoryBackend.Record(
                     application: attributes[Attribute.application] ?? "", service: attributes[Attribute.service] ?? "",
                     key: attributes[Attribute.key] ?? "",
                     accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,
@@ -265,9 +267,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         do {
             opened = try SecretServiceConnection(cancellation: cancellation)
         } catch {
-            if error.is(GLibErrors.io, GLibErrors.cancelled) || GLibErrors.isTimeout(error) { throw error }
-            throw SecureStoreError(.serviceUnavailable, "Could not connect to the Secret Service: \(error.message)",
-                                   backendDomain: error.domainName, backendCode: Int(error.code))
+            throw ConnectionFailure(error: error)
         }
         return sharedConnection.withLock { cached in
             if let cached { return cached }
@@ -295,15 +295,26 @@ public final class SecretServiceBackend: SecureStoreBackend {
         SecureStoreError(.timeout, "The Secret Service did not answer within \(timeout).")
     }
 
+    /// A failure to open the connection: whatever its GLib code, the service is unavailable
+    /// (unless the call was cancelled or timed out meanwhile).
+    private struct ConnectionFailure: Error {
+        var error: GLibError
+    }
+
     /// The one place where GLib's and libsecret's errors become SecureStore's.
     private static func secureStoreError(from error: any Error, cancellation: GCancellation, timeout: Duration) -> any Error {
-        guard let error = error as? GLibError else { return error }
+        let connecting = error is ConnectionFailure
+        guard let error = (error as? ConnectionFailure)?.error ?? error as? GLibError else { return error }
         if error.is(GLibErrors.io, GLibErrors.cancelled) {
             return cancellation.timedOut ? timeoutError(timeout) : CancellationError()
         }
         let details = (domain: error.domainName, code: Int(error.code))
         if GLibErrors.isTimeout(error) {
             return SecureStoreError(.timeout, "The Secret Service did not answer: \(error.message)",
+                                    backendDomain: details.domain, backendCode: details.code)
+        }
+        if connecting {
+            return SecureStoreError(.serviceUnavailable, "Could not connect to the Secret Service: \(error.message)",
                                     backendDomain: details.domain, backendCode: details.code)
         }
         if GLibErrors.isUnavailable(error) {
@@ -346,10 +357,6 @@ private struct Call {
         }
     }
 
-    func attributes(ofItemAt path: String) throws -> [String: String] {
-        try connection.attributes(ofItemAt: path, cancellation: cancellation)
-    }
-
     func attributes(ofItemsAt paths: [String], only name: String? = nil) throws -> [String: [String: String]] {
         try connection.attributes(ofItemsAt: paths, only: name, cancellation: cancellation)
     }
@@ -375,7 +382,7 @@ private struct Call {
         }
     }
 
-    /// Creates or replaces an item in the default collection, unlocking it first if allowed.
+    /// The default collection, by its alias path, which the service accepts in place of its own.
     static let defaultCollection = "/org/freedesktop/secrets/aliases/default"
 
     /// Creates or replaces an item in the default collection. A locked collection fails with
@@ -395,8 +402,13 @@ private struct Call {
         guard mayPrompt else {
             throw SecureStoreError(.interactionNotAllowed, "The keyring is locked, and until it is unlocked its items cannot be found or listed.")
         }
-        try ensureUnlocked([try defaultCollectionPath()])
+        try unlockDefaultCollection()
         return true
+    }
+
+    /// Unlocks the default collection (the service wants its real path, not the alias).
+    func unlockDefaultCollection() throws {
+        try ensureUnlocked([try defaultCollectionPath()])
     }
 
     func defaultCollectionPath() throws -> String {
@@ -459,7 +471,7 @@ private final class Watchdog: Sendable {
         self.cancellation = cancellation
         self.timeout = timeout
         self.onStuck = onStuck
-        schedule(after: timeout.dispatchInterval)
+        schedule(after: .nanoseconds(timeout.nanoseconds))
     }
 
     func stop() {
@@ -480,7 +492,7 @@ private final class Watchdog: Sendable {
 
     private func check() {
         guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
-        let limit = UInt64(timeout.components.seconds) * 1_000_000_000 + UInt64(timeout.components.attoseconds / 1_000_000_000)
+        let limit = UInt64(timeout.nanoseconds)
         let inStep = cancellation.nanosecondsInStep
         guard inStep >= limit else {
             schedule(after: .nanoseconds(Int(limit - inStep)))
@@ -492,9 +504,10 @@ private final class Watchdog: Sendable {
 }
 
 extension Duration {
-    fileprivate var dispatchInterval: DispatchTimeInterval {
+    /// Whole nanoseconds, capped where `Int` would overflow.
+    fileprivate var nanoseconds: Int {
         let (seconds, attoseconds) = components
-        return .nanoseconds(Int(min(seconds, Int64(Int.max / 1_000_000_000) - 1)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        return Int(min(seconds, Int64(Int.max / 1_000_000_000) - 1)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
     }
 }
 #endif
