@@ -45,6 +45,31 @@ struct ReliabilityTests {
         #expect(Self.value("after-restart", in: outcome) == "ok", "the same process works again without a restart")
     }
 
+    @Test func aDaemonReplacedBetweenCallsIsUsedByTheNextCall() async throws {
+        // No call is in flight when the daemon dies, so nothing tells the process before its
+        // next call that its connection's transfer session belonged to the old daemon.
+        let outcome = try await Subprocess.run([
+            Subprocess.withSecretService, "bash", "-c", """
+                '\(Self.probe)' idle-restart --app idle-restart-test --timeout 5 --ready-file "$HOME/ready" --resume-file "$HOME/resume" > "$HOME/probe.txt" &
+                probe=$!
+                for _ in $(seq 100); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
+                kill -KILL "$SECURESTORE_TEST_KEYRING_PID"
+                sleep 0.5
+                gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+                gdbus wait --session --timeout 5 org.freedesktop.secrets && echo "restarted"
+                touch "$HOME/resume"
+                wait $probe; echo "probe-exit=$?"
+                cat "$HOME/probe.txt"
+                kill -KILL %2
+                """,
+        ], environment: ["SECURESTORE_NO_ACTIVATION": "1"])
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains("restarted"), "\(outcome.standardError)")
+        #expect(lines.contains("probe-exit=0"))
+        #expect(lines.contains("read=before the restart"), "\(outcome.standardOutput)")
+        #expect(lines.contains("write=ok"))
+    }
+
     @Test func aDaemonThatNeverComesBackFailsFastForever() async throws {
         let outcome = try await Subprocess.run([
             Subprocess.withSecretService, "bash", "-c", """

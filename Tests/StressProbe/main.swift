@@ -19,6 +19,10 @@
 //   StressProbe bulk --app A --count N
 //       Fills one service with N items, then checks allKeys, a sample of getItem and deleteAll,
 //       printing what it found and how long each step took.
+//   StressProbe idle-restart --app A --ready-file R --resume-file F
+//       Writes "token", creates R, and waits (making no call) until F exists: meanwhile the
+//       script replaces the daemon. Then reads "token" and writes and reads another key,
+//       printing "read=VALUE|nil|CODE" and "write=ok|CODE".
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -166,6 +170,22 @@ case "bulk":
     }
     say("deleteAll-ms=\(milliseconds(since: start))")
     say("after-deleteAll=\(try await store.allKeys(options: options).count)")
+case "idle-restart":
+    try await store.setItem("token", "before the restart")
+    _ = FileManager.default.createFile(atPath: option("--ready-file", "/nonexistent"), contents: nil)
+    let resumeFile = option("--resume-file", "/nonexistent")
+    while !FileManager.default.fileExists(atPath: resumeFile) { try await Task.sleep(for: .milliseconds(50)) }
+    do {
+        say("read=" + (try await store.getItem("token") ?? "nil"))
+    } catch {
+        say("read=\(describe(error))")
+    }
+    do {
+        try await store.setItem("after", "fine")
+        say("write=" + (try await store.getItem("after") == "fine" ? "ok" : "wrong"))
+    } catch {
+        say("write=\(describe(error))")
+    }
 case "writer":
     let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
     var foreign = 0

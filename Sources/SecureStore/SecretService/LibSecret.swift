@@ -10,19 +10,24 @@ struct GLibError: Error {
     var domain: GQuark
     var code: Int32
     var message: String
+    /// The D-Bus error name the service replied with, such as
+    /// `org.freedesktop.Secret.Error.NoSession`, when GLib has no code of its own for it.
+    var remoteName: String?
 
     var domainName: String { g_quark_to_string(domain).map { String(cString: $0) } ?? "unknown" }
 
-    init(domain: GQuark, code: Int32, message: String) {
+    init(domain: GQuark, code: Int32, message: String, remoteName: String? = nil) {
         self.domain = domain
         self.code = code
         self.message = message
+        self.remoteName = remoteName
     }
 
     /// Copies `error` (which the caller still frees).
     init(_ error: UnsafeMutablePointer<GError>) {
         self.init(domain: error.pointee.domain, code: error.pointee.code,
-                  message: error.pointee.message.map { String(cString: $0) } ?? "")
+                  message: error.pointee.message.map { String(cString: $0) } ?? "",
+                  remoteName: takeString(g_dbus_error_get_remote_error(error)))
     }
 
     func `is`(_ domain: GQuark, _ code: UInt32) -> Bool {
@@ -112,6 +117,12 @@ enum GLibErrors {
     static func isUnavailable(_ error: GLibError) -> Bool {
         (error.domain == dbus && dbusUnavailable.contains(UInt32(bitPattern: error.code)))
             || (error.domain == io && ioUnavailable.contains(UInt32(bitPattern: error.code)))
+    }
+
+    /// The connection belongs to a service that went away: its daemon is gone, or was replaced
+    /// by one that does not know this connection's transfer session. A new connection may work.
+    static func needsNewConnection(_ error: GLibError) -> Bool {
+        isUnavailable(error) || error.remoteName == "org.freedesktop.Secret.Error.NoSession"
     }
 
     static func isTimeout(_ error: GLibError) -> Bool {

@@ -244,12 +244,21 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 }
                 BlockingWorkers.shared.submit {
                     let result = Result { () throws -> T in
-                        let connection = try Self.connection(cancellation)
+                        let (connection, isNew) = try Self.connection(cancellation)
                         do {
                             return try work(Call(connection: connection, cancellation: cancellation, userInteraction: interaction))
-                        } catch let error as GLibError where GLibErrors.isUnavailable(error) {
-                            Self.sharedConnection.withLock { if $0 === connection { $0 = nil } }
-                            throw error
+                        } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
+                            Self.forget(connection)
+                            // A connection kept from earlier calls may predate a daemon restart:
+                            // try once more on a new one. Every call's steps may be repeated.
+                            guard !isNew else { throw error }
+                            let (fresh, _) = try Self.connection(cancellation)
+                            do {
+                                return try work(Call(connection: fresh, cancellation: cancellation, userInteraction: interaction))
+                            } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
+                                Self.forget(fresh)
+                                throw error
+                            }
                         }
                     }
                     watchdog.stop()
@@ -261,8 +270,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }
     }
 
-    private static func connection(_ cancellation: GCancellation) throws -> SecretServiceConnection {
-        if let connection = sharedConnection.withLock({ $0 }) { return connection }
+    /// The shared connection, opened if there is none; `isNew` when this call opened it.
+    private static func connection(_ cancellation: GCancellation) throws -> (connection: SecretServiceConnection, isNew: Bool) {
+        if let connection = sharedConnection.withLock({ $0 }) { return (connection, false) }
         let opened: SecretServiceConnection
         do {
             opened = try SecretServiceConnection(cancellation: cancellation)
@@ -270,10 +280,15 @@ public final class SecretServiceBackend: SecureStoreBackend {
             throw ConnectionFailure(error: error)
         }
         return sharedConnection.withLock { cached in
-            if let cached { return cached }
+            if let cached { return (cached, false) }
             cached = opened
-            return opened
+            return (opened, true)
         }
+    }
+
+    /// Stops sharing `connection`, so that the next call opens a new one.
+    private static func forget(_ connection: SecretServiceConnection) {
+        sharedConnection.withLock { if $0 === connection { $0 = nil } }
     }
 
     /// Fails fast when no session bus is configured, so GLib never tries to autolaunch one.
