@@ -70,12 +70,27 @@ struct ReliabilityTests {
         #expect(lines.contains("write=ok"))
     }
 
-    @Test func aDaemonThatNeverComesBackFailsFastForever() async throws {
+    /// Runs the probe after `harm`, or with `warm`, lets it make one call first (which opens its
+    /// connection) and does the harm while it waits: a long-running app meets faults that way.
+    static func probe(_ arguments: String, warm: Bool, after harm: String) -> String {
+        guard warm else { return "\(harm)\n'\(probe)' \(arguments)" }
+        return """
+            '\(probe)' \(arguments) --warm --ready-file "$HOME/ready" --resume-file "$HOME/resume" &
+            probe=$!
+            for _ in $(seq 100); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
+            \(harm)
+            touch "$HOME/resume"
+            wait $probe
+            """
+    }
+
+    @Test(arguments: [false, true])
+    func aDaemonThatNeverComesBackFailsFastForever(warm: Bool) async throws {
         let outcome = try await Subprocess.run([
             Subprocess.withSecretService, "bash", "-c", """
                 printf v | "$SECURESTORE" set token --app gone-test
-                kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
-                '\(Self.probe)' down --app gone-test --key token --count 5 --timeout 5
+                \(Self.probe("down --app gone-test --key token --count 5 --timeout 5", warm: warm,
+                             after: "kill -KILL \"$SECURESTORE_TEST_KEYRING_PID\"; sleep 0.3"))
                 """,
         ], environment: ["SECURESTORE": Subprocess.securestore, "SECURESTORE_NO_ACTIVATION": "1"])
         let outcomes = outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("outcome=") }
@@ -88,10 +103,11 @@ struct ReliabilityTests {
         #expect(outcome.standardOutput.contains("available=false"))
     }
 
-    @Test func aStoppedDaemonTimesOutEveryCallAndIsNotAvailable() async throws {
+    @Test(arguments: [false, true])
+    func aStoppedDaemonTimesOutEveryCallAndIsNotAvailable(warm: Bool) async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""
-            kill -STOP "$SECURESTORE_TEST_KEYRING_PID"
-            '\(Self.probe)' down --app stopped-test --count 2 --timeout 1
+            \(Self.probe("down --app stopped-test --count 2 --timeout 1", warm: warm,
+                         after: "kill -STOP \"$SECURESTORE_TEST_KEYRING_PID\""))
             kill -CONT "$SECURESTORE_TEST_KEYRING_PID"
             """)
         let outcomes = outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("outcome=") }
@@ -118,6 +134,18 @@ struct ReliabilityTests {
         #expect((Int(Self.value("milliseconds", in: stopped) ?? "") ?? .max) < Slack.milliseconds(1000), "promptly")
         #expect(["old value", "new value"].contains(Self.value("after", in: stopped) ?? ""), "fully written or untouched")
         #expect(Self.value("items", in: stopped) == "1")
+
+        // A read, on a connection that worked before the daemon stopped.
+        let read = try await Subprocess.inPrivateKeyring("""
+            printf 'old value' | "$SECURESTORE" set target --app cancel-test
+            \(Self.probe("cancel --app cancel-test --after-ms 300 --timeout 20 --read", warm: true,
+                         after: "kill -STOP \"$SECURESTORE_TEST_KEYRING_PID\""))
+            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+            echo "after=$("$SECURESTORE" get target --app cancel-test)"
+            """)
+        #expect(Self.value("outcome", in: read) == "CancellationError", "\(read.standardOutput)\(read.standardError)")
+        #expect((Int(Self.value("milliseconds", in: read) ?? "") ?? .max) < Slack.milliseconds(1000), "promptly")
+        #expect(Self.value("after", in: read) == "old value")
 
         // Against a live daemon, cancelled at a random moment.
         for delay in [0, 2, 5, 9] {

@@ -10,9 +10,10 @@
 //   StressProbe down --app A --count N --timeout T
 //       N calls against a daemon that is gone: prints each outcome and its milliseconds, then
 //       "available=true|false".
-//   StressProbe cancel --app A --after-ms M
-//       Starts a setItem of a fresh value over an existing one, cancels it after M ms, prints
-//       "outcome=..." and "milliseconds=N". The script checks the item afterwards.
+//   StressProbe cancel --app A --after-ms M [--read]
+//       Starts a setItem of a fresh value over an existing one (with --read, a getItem of it),
+//       cancels it after M ms, prints "outcome=..." and "milliseconds=N". The script checks the
+//       item afterwards.
 //   StressProbe available --app A [--interaction]
 //       Prints "available=true|false" from isAvailable(), with user interaction allowed when
 //       --interaction is given.
@@ -23,6 +24,10 @@
 //       Writes "token", creates R, and waits (making no call) until F exists: meanwhile the
 //       script replaces the daemon. Then reads "token" and writes and reads another key,
 //       printing "read=VALUE|nil|CODE" and "write=ok|CODE".
+//   StressProbe ... --warm --ready-file R --resume-file F
+//       Before any of the above: one getItem (which opens the connection), then R is created
+//       and the probe waits for F. The script does its harm in between, so that the calls meet
+//       it on a connection that worked, as a long-running app's would.
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -60,6 +65,13 @@ actor Tally {
         failures[code, default: 0] += 1
         slowestFailure = max(slowestFailure, milliseconds)
     }
+}
+
+if CommandLine.arguments.contains("--warm") {
+    _ = try? await store.getItem("warm-up")
+    _ = FileManager.default.createFile(atPath: option("--ready-file", "/nonexistent"), contents: nil)
+    let resumeFile = option("--resume-file", "/nonexistent")
+    while !FileManager.default.fileExists(atPath: resumeFile) { try await Task.sleep(for: .milliseconds(50)) }
 }
 
 switch CommandLine.arguments.dropFirst().first {
@@ -126,11 +138,14 @@ case "down":
 case "cancel":
     let after = Int(option("--after-ms", "100"))!
     let start = ContinuousClock.now
-    let write = Task { try await store.setItem("target", "new value") }
+    let reading = CommandLine.arguments.contains("--read")
+    let operation = Task {
+        if reading { _ = try await store.getItem("target") } else { try await store.setItem("target", "new value") }
+    }
     try await Task.sleep(for: .milliseconds(after))
-    write.cancel()
-    switch await write.result {
-    case .success: say("outcome=written")
+    operation.cancel()
+    switch await operation.result {
+    case .success: say(reading ? "outcome=read" : "outcome=written")
     case .failure(let error): say("outcome=\(describe(error))")
     }
     say("milliseconds=\(milliseconds(since: start) - after)")

@@ -142,10 +142,15 @@ enum GLibErrors {
 /// `GDBusProxy`, which may be used from several threads at once.
 final class SecretServiceConnection: @unchecked Sendable {
     private let service: UnsafeMutablePointer<SecretService>
+    /// Takes the replies to calls made without waiting (see `call`), while the filter is installed.
+    private let replies = ReplyRouter()
+    private let filterID: guint
 
     private var proxy: UnsafeMutablePointer<GDBusProxy> {
         UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
     }
+
+    private var bus: OpaquePointer { g_dbus_proxy_get_connection(proxy) }
 
     /// Connects to the Secret Service on the session bus and opens a transfer session.
     init(cancellation: GCancellation) throws(GLibError) {
@@ -157,12 +162,18 @@ final class SecretServiceConnection: @unchecked Sendable {
                             message: "libsecret returned no Secret Service proxy")
         }
         self.service = service
+        let bus = g_dbus_proxy_get_connection(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self))
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
-        g_dbus_connection_set_exit_on_close(g_dbus_proxy_get_connection(proxy), 0)
+        g_dbus_connection_set_exit_on_close(bus, 0)
+        // The filter holds the router until GLib drops the filter (see `deinit`).
+        filterID = g_dbus_connection_add_filter(
+            bus, ReplyRouter.filter, Unmanaged.passRetained(replies).toOpaque(),
+            { router in Unmanaged<ReplyRouter>.fromOpaque(router!).release() })
     }
 
     deinit {
+        g_dbus_connection_remove_filter(bus, filterID)
         g_object_unref(service)
     }
 
@@ -331,6 +342,100 @@ final class SecretServiceConnection: @unchecked Sendable {
         return unboxPropertyReply(reply)
     }
 
+    // MARK: - Calls that block no thread
+
+    /// The paths of items whose attributes include all of `attributes`, unlocked and locked,
+    /// found without blocking a thread (see `call`).
+    func searchItems(_ attributes: [String: String], timeout: Duration) async throws -> (unlocked: [String], locked: [String]) {
+        try await call(Self.servicePath, "org.freedesktop.Secret.Service", "SearchItems",
+                       tuple([makeStringDictionary(attributes)]), timeout: timeout) { body in
+            (objectPaths(g_variant_get_child_value(body, 0)), objectPaths(g_variant_get_child_value(body, 1)))
+        }
+    }
+
+    /// The secrets of the unlocked items at `paths`, decoded as UTF-8, by path; items locked or
+    /// gone meanwhile are left out. Blocks no thread (see `call`).
+    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: String] {
+        guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
+            throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: "No transfer session is open")
+        }
+        let service = ServicePointer(pointer: service)
+        // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
+        return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
+                              tuple([objectPathArray(paths), g_variant_new_object_path(session)]),
+                              autoStart: false, timeout: timeout) { body in
+            let secrets = g_variant_get_child_value(body, 0)
+            defer { g_variant_unref(secrets) }
+            var values: [String: String] = [:]
+            for path in paths {
+                guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
+                defer { g_variant_unref(encoded) }
+                // secret_value_unref wipes the decoded copy (egg-secure memory) before freeing it.
+                guard let value = secret_service_decode_dbus_secret(service.pointer, encoded) else { continue }
+                defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+                var length: gsize = 0
+                guard let bytes = secret_value_get(value, &length) else { continue }
+                values[path] = String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+            }
+            return values
+        }
+    }
+
+    /// Whether the collection at `path` (an alias path works too) is locked, asked without
+    /// blocking a thread (see `call`).
+    func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {
+        try await call(path, "org.freedesktop.DBus.Properties", "Get",
+                       propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), timeout: timeout) { body in
+            guard let locked = unboxPropertyReply(g_variant_ref(body)) else { return false }
+            defer { g_variant_unref(locked) }
+            return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
+        }
+    }
+
+    private static let servicePath = "/org/freedesktop/secrets"
+
+    /// libsecret's SecretService is thread-safe; decoding a secret only reads its session.
+    private struct ServicePointer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<SecretService>
+    }
+
+    /// Calls `method` on the Secret Service without blocking any thread: the message is queued
+    /// on the bus connection, and its reply, taken by a message filter on GDBus's own I/O
+    /// thread, resumes the caller; `decode` runs there, on the reply's body. Ends with a GLib
+    /// timeout error after `timeout`, and with `CancellationError` when the task is cancelled.
+    /// `arguments` is a floating `GVariant` tuple, which the call takes.
+    private func call<T: Sendable>(
+        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, autoStart: Bool = true,
+        timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
+        let message = g_dbus_message_new_method_call(g_dbus_proxy_get_name(proxy), path, interface, method)
+        defer { g_object_unref(UnsafeMutableRawPointer(message)) }
+        g_dbus_message_set_body(message, arguments)
+        if !autoStart { g_dbus_message_set_flags(message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START) }
+        try Task.checkCancellation()
+        let pending = PendingReply<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                pending.attach(continuation)
+                do {
+                    let serial = try replies.send(message!, on: bus) { reply in
+                        pending.resume(with: Result { () throws -> T in
+                            guard let body = try reply.get() else {
+                                throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: "The reply has no body")
+                            }
+                            return try decode(body)
+                        })
+                    }
+                    pending.start(serial: serial, timeout: timeout, router: replies)
+                } catch {
+                    pending.resume(with: .failure(error))
+                }
+            }
+        } onCancel: {
+            pending.cancel(router: replies)
+        }
+    }
+
     // MARK: - Conversions
 
     /// The entries of an `a{ss}` variant.
@@ -466,5 +571,150 @@ private func strings(_ strings: UnsafeMutablePointer<UnsafeMutablePointer<gchar>
         index += 1
     }
     return result
+}
+
+/// A floating `GVariant` tuple of `children` (floating references, which it takes).
+private func tuple(_ children: [OpaquePointer?]) -> OpaquePointer {
+    var children = children
+    return g_variant_new_tuple(&children, gsize(children.count))
+}
+
+/// A floating `ao` of `paths`.
+private func objectPathArray(_ paths: [String]) -> OpaquePointer {
+    var elements: [OpaquePointer?] = paths.map { g_variant_new_object_path($0) }
+    let type = g_variant_type_new("o")
+    defer { g_variant_type_free(type) }
+    return g_variant_new_array(type, &elements, gsize(elements.count))
+}
+
+/// The paths in an `ao` variant, which it takes.
+private func objectPaths(_ array: OpaquePointer) -> [String] {
+    defer { g_variant_unref(array) }
+    return (0..<g_variant_n_children(array)).map { index in
+        let path = g_variant_get_child_value(array, index)
+        defer { g_variant_unref(path) }
+        return String(cString: g_variant_get_string(path, nil))
+    }
+}
+
+/// Routes the replies of calls sent without waiting to their callers. A message filter on the
+/// bus connection sees every incoming message on GDBus's I/O thread; it takes the replies to
+/// these calls (by serial) and lets everything else through.
+private final class ReplyRouter: Sendable {
+    /// Receives a reply's body (borrowed for the duration) or its error, on GDBus's I/O thread.
+    typealias Handler = @Sendable (Result<OpaquePointer?, GLibError>) -> Void
+
+    private let handlers = Mutex<[guint32: Handler]>([:])
+
+    /// Queues `message` and registers `handler` for its reply. Both under one lock, so that the
+    /// reply cannot reach the filter before the handler is there. Returns the message's serial.
+    func send(_ message: OpaquePointer, on bus: OpaquePointer, handler: @escaping Handler) throws(GLibError) -> guint32 {
+        try handlers.withLock { handlers throws(GLibError) in
+            var serial: guint32 = 0
+            _ = try withGError { g_dbus_connection_send_message(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial, $0) }
+            handlers[serial] = handler
+            return serial
+        }
+    }
+
+    /// Forgets the call with `serial` (answered, timed out or cancelled).
+    @discardableResult
+    func remove(_ serial: guint32) -> Handler? {
+        handlers.withLock { $0.removeValue(forKey: serial) }
+    }
+
+    static let filter: GDBusMessageFilterFunction = { _, message, incoming, router in
+        guard incoming != 0, let message, let router else { return message }
+        let type = g_dbus_message_get_message_type(message)
+        guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR,
+              let handler = Unmanaged<ReplyRouter>.fromOpaque(router).takeUnretainedValue()
+                  .remove(g_dbus_message_get_reply_serial(message))
+        else { return message }
+        // Ours: answer the caller and drop the message.
+        defer { g_object_unref(UnsafeMutableRawPointer(message)) }
+        var error: UnsafeMutablePointer<GError>?
+        if type == G_DBUS_MESSAGE_TYPE_ERROR, g_dbus_message_to_gerror(message, &error) != 0, let error {
+            defer { g_error_free(error) }
+            handler(.failure(GLibError(error)))
+        } else {
+            handler(.success(g_dbus_message_get_body(message)))
+        }
+        return nil
+    }
+}
+
+/// One call's continuation, resumed exactly once: by its reply, its timer or its cancellation,
+/// whichever comes first, even if that comes before the continuation is attached.
+private final class PendingReply<T: Sendable>: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<T, any Error>?)
+        case endedEarly(Result<T, any Error>)
+        case done
+    }
+
+    private let state = Mutex(State.waiting(nil))
+    private let serial = Atomic<guint32>(0)
+    /// DispatchWorkItem is thread-safe, though not marked Sendable.
+    private final class Timer: @unchecked Sendable {
+        let item: DispatchWorkItem
+        init(_ item: DispatchWorkItem) { self.item = item }
+    }
+    private let timer = Mutex<Timer?>(nil)
+
+    func attach(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            if case .endedEarly(let result) = state {
+                state = .done
+                return result
+            }
+            state = .waiting(continuation)
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Arms the timer once the call is on its way as `serial`.
+    func start(serial: guint32, timeout: Duration, router: ReplyRouter) {
+        self.serial.store(serial, ordering: .releasing)
+        let item = DispatchWorkItem { [self] in
+            router.remove(serial)
+            resume(with: .failure(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
+                                            message: "The Secret Service did not answer in time")))
+        }
+        timer.withLock { $0 = Timer(item) }
+        // The reply may have come already, before there was a timer to stop.
+        if state.withLock({ if case .done = $0 { true } else { false } }) {
+            timer.withLock { $0.take() }?.item.cancel()
+            return
+        }
+        let (seconds, attoseconds) = timeout.components
+        DispatchQueue.global().asyncAfter(
+            deadline: .now() + .seconds(Int(min(seconds, 1 << 40))) + .nanoseconds(Int(attoseconds / 1_000_000_000)),
+            execute: item)
+    }
+
+    func cancel(router: ReplyRouter) {
+        let serial = serial.load(ordering: .acquiring)
+        if serial != 0 { router.remove(serial) }
+        resume(with: .failure(CancellationError()))
+    }
+
+    func resume(with result: Result<T, any Error>) {
+        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
+            switch state {
+            case .waiting(let continuation?):
+                state = .done
+                return continuation
+            case .waiting(nil):
+                state = .endedEarly(result)
+                return nil
+            case .endedEarly, .done:
+                return nil
+            }
+        }
+        guard let continuation else { return }
+        timer.withLock { $0.take() }?.item.cancel()
+        continuation.resume(with: result)
+    }
 }
 #endif

@@ -118,7 +118,8 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
-        try await perform { call in
+        if case .answer(let value) = try await quickGetItem(forKey: key, options: options) { return value }
+        return try await perform { call in
             repeat {
                 for isSynchronizable in options.synchronizable.matchingStates {
                     var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
@@ -141,6 +142,36 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 }
             } while try call.unlockIfMissMayBeHidden(mayPrompt: true)
             return nil
+        }
+    }
+
+    private enum QuickAnswer {
+        case answer(String?)
+        /// Not the common case: take the full path on a worker thread.
+        case undecided
+    }
+
+    /// `getItem`'s common case, an unlocked item or a miss in an unlocked keyring, answered with
+    /// calls that block no thread: no worker thread, no hop to one and back. Anything else
+    /// (no connection yet, locked items, an item replaced meanwhile, a service that went away)
+    /// is left undecided for the full path, which handles it.
+    private func quickGetItem(forKey key: String, options: SecureStoreOptions) async throws -> QuickAnswer {
+        try Task.checkCancellation()
+        guard options.synchronizable != .any, let connection = Self.sharedConnection.withLock({ $0 }) else { return .undecided }
+        do {
+            let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
+            if found.unlocked.isEmpty && found.locked.isEmpty {
+                // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
+                return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
+            }
+            guard found.locked.isEmpty else { return .undecided }
+            let secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
+            return found.unlocked.lazy.compactMap { secrets[$0] }.first.map { .answer($0) } ?? .undecided
+        } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
+            Self.forget(connection)
+            return .undecided
+        } catch {
+            throw Self.secureStoreError(from: error, timedOut: false, timeout: timeout)
         }
     }
 
@@ -262,7 +293,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                         }
                     }
                     watchdog.stop()
-                    resumption.resume(with: result.mapError { Self.secureStoreError(from: $0, cancellation: cancellation, timeout: timeout) })
+                    resumption.resume(with: result.mapError { Self.secureStoreError(from: $0, timedOut: cancellation.timedOut, timeout: timeout) })
                 }
             }
         } onCancel: {
@@ -317,11 +348,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     /// The one place where GLib's and libsecret's errors become SecureStore's.
-    private static func secureStoreError(from error: any Error, cancellation: GCancellation, timeout: Duration) -> any Error {
+    private static func secureStoreError(from error: any Error, timedOut: Bool, timeout: Duration) -> any Error {
         let connecting = error is ConnectionFailure
         guard let error = (error as? ConnectionFailure)?.error ?? error as? GLibError else { return error }
         if error.is(GLibErrors.io, GLibErrors.cancelled) {
-            return cancellation.timedOut ? timeoutError(timeout) : CancellationError()
+            return timedOut ? timeoutError(timeout) : CancellationError()
         }
         let details = (domain: error.domainName, code: Int(error.code))
         if GLibErrors.isTimeout(error) {
