@@ -604,7 +604,7 @@ private final class ReplyRouter: Sendable {
     /// Receives a reply's body (borrowed for the duration) or its error, on GDBus's I/O thread.
     typealias Handler = @Sendable (Result<OpaquePointer?, GLibError>) -> Void
 
-    private let handlers = Mutex<[guint32: Handler]>([:])
+    private let handlers = Locked<[guint32: Handler]>([:])
 
     /// Queues `message` and registers `handler` for its reply. Both under one lock, so that the
     /// reply cannot reach the filter before the handler is there. Returns the message's serial.
@@ -652,14 +652,14 @@ private final class PendingReply<T: Sendable>: Sendable {
         case done
     }
 
-    private let state = Mutex(State.waiting(nil))
+    private let state = Locked(State.waiting(nil))
     private let serial = Atomic<guint32>(0)
     /// DispatchWorkItem is thread-safe, though not marked Sendable.
     private final class Timer: @unchecked Sendable {
         let item: DispatchWorkItem
         init(_ item: DispatchWorkItem) { self.item = item }
     }
-    private let timer = Mutex<Timer?>(nil)
+    private let timer = Locked<Timer?>(nil)
 
     func attach(_ continuation: CheckedContinuation<T, any Error>) {
         let early: Result<T, any Error>? = state.withLock { state in
