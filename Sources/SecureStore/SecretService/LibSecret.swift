@@ -269,59 +269,6 @@ final class SecretServiceConnection: @unchecked Sendable {
         return takeString(path)
     }
 
-    /// The attributes of the item at `path`, read with one D-Bus property call (no item proxy,
-    /// no unlocking: attributes are readable while a collection is locked).
-    func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
-        guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else { return [:] }
-        defer { g_variant_unref(dictionary) }
-        return Self.stringDictionary(dictionary)
-    }
-
-    /// The attributes of many items, with every request sent at once and the replies gathered
-    /// as they come: one round trip's wait for the lot instead of one per item. Items that
-    /// vanished meanwhile are left out.
-    func attributes(ofItemsAt paths: [String], only name: String? = nil, cancellation: GCancellation) throws(GLibError) -> [String: [String: String]] {
-        guard paths.count > 1 else {
-            guard let path = paths.first else { return [:] }
-            return [path: try attributes(ofItemAt: path, cancellation: cancellation)]
-        }
-        cancellation.beginStep()
-        // A private main context on this worker thread receives the replies.
-        let context = g_main_context_new()
-        g_main_context_push_thread_default(context)
-        defer {
-            g_main_context_pop_thread_default(context)
-            g_main_context_unref(context)
-        }
-        let replies = PendingReplies(expected: paths.count, only: name)
-        for (index, path) in paths.enumerated() {
-            g_dbus_connection_call(
-                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
-                "org.freedesktop.DBus.Properties", "Get", propertyGetParameters("org.freedesktop.Secret.Item", "Attributes"), nil,
-                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable,
-                { source, result, slot in
-                    // Balances the passRetained below: each call answers exactly once.
-                    let slot = Unmanaged<PendingReplies.Slot>.fromOpaque(slot!).takeRetainedValue()
-                    var error: UnsafeMutablePointer<GError>?
-                    let reply = g_dbus_connection_call_finish(OpaquePointer(source), result, &error)
-                    slot.replies.receive(reply, error, at: slot.index)
-                },
-                Unmanaged.passRetained(PendingReplies.Slot(replies, index)).toOpaque())
-        }
-        // Every call answers exactly once (a reply, an error, or cancellation), so this ends.
-        while replies.outstanding > 0 {
-            g_main_context_iteration(context, 1)
-            cancellation.beginStep()
-        }
-        if let failure = replies.firstFailure { throw failure }
-        var attributes: [String: [String: String]] = [:]
-        for (path, reply) in zip(paths, replies.values) {
-            guard let reply else { continue }
-            attributes[path] = reply
-        }
-        return attributes
-    }
-
     /// Whether the collection at `path` (an alias path such as
     /// `/org/freedesktop/secrets/aliases/default` works too) is locked.
     func isLocked(collectionAt path: String, cancellation: GCancellation) throws(GLibError) -> Bool {
@@ -389,6 +336,35 @@ final class SecretServiceConnection: @unchecked Sendable {
             guard let locked = unboxPropertyReply(g_variant_ref(body)) else { return false }
             defer { g_variant_unref(locked) }
             return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
+        }
+    }
+
+    /// The attributes of the items at `paths`, by path: one D-Bus property call per item (no
+    /// item proxies, no unlocking: attributes are readable while a collection is locked), all
+    /// sent at once, so the lot costs about one round trip's wait. With `only`, just that
+    /// attribute is decoded. Items that vanished meanwhile are left out. Blocks no thread.
+    func attributes(ofItemsAt paths: [String], only name: String? = nil, timeout: Duration) async throws -> [String: [String: String]] {
+        try await withThrowingTaskGroup(of: (path: String, attributes: [String: String]?).self) { group in
+            for path in paths {
+                group.addTask {
+                    do {
+                        return (path, try await self.call(path, "org.freedesktop.DBus.Properties", "Get",
+                                                         propertyGetParameters("org.freedesktop.Secret.Item", "Attributes"),
+                                                         timeout: timeout) { body in
+                            guard let dictionary = unboxPropertyReply(g_variant_ref(body)) else { return [:] }
+                            defer { g_variant_unref(dictionary) }
+                            return Self.stringDictionary(dictionary, only: name)
+                        })
+                    } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+                        return (path, nil)
+                    }
+                }
+            }
+            var attributes: [String: [String: String]] = [:]
+            for try await reply in group {
+                attributes[reply.path] = reply.attributes
+            }
+            return attributes
         }
     }
 
@@ -496,47 +472,6 @@ private func withNullTerminatedStrings<R>(_ strings: [String], _ body: (UnsafeMu
     defer { copies.forEach { g_free($0) } }
     var pointers = copies.map { UnsafePointer($0) } + [nil]
     return try pointers.withUnsafeMutableBufferPointer { buffer throws(GLibError) in try body(buffer.baseAddress!) }
-}
-
-/// Replies to pipelined property calls, in the order the calls were made. Used only on the
-/// worker thread that iterates the calls' main context.
-private final class PendingReplies {
-    /// One call's context: where its reply goes.
-    final class Slot {
-        let replies: PendingReplies
-        let index: Int
-        init(_ replies: PendingReplies, _ index: Int) {
-            self.replies = replies
-            self.index = index
-        }
-    }
-
-    private(set) var values: [[String: String]?]
-    private(set) var firstFailure: GLibError?
-    private var received = 0
-
-    /// Decode only this attribute, when set: listing keys needs nothing else.
-    private let only: String?
-
-    init(expected: Int, only: String?) {
-        values = Array(repeating: nil, count: expected)
-        self.only = only
-    }
-
-    var outstanding: Int { values.count - received }
-
-    func receive(_ reply: OpaquePointer?, _ error: UnsafeMutablePointer<GError>?, at index: Int) {
-        received += 1
-        if let error {
-            // An item deleted since the search is simply left out; any other failure counts.
-            let failure = GLibError(error)
-            g_error_free(error)
-            if firstFailure == nil, !GLibErrors.isNoSuchObject(failure) { firstFailure = failure }
-        }
-        guard let dictionary = unboxPropertyReply(reply) else { return }
-        defer { g_variant_unref(dictionary) }
-        values[index] = SecretServiceConnection.stringDictionary(dictionary, only: only)
-    }
 }
 
 /// The `(ss)` arguments of `org.freedesktop.DBus.Properties.Get`.

@@ -118,7 +118,10 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
-        if case .answer(let value) = try await quickGetItem(forKey: key, options: options) { return value }
+        if options.synchronizable != .any,
+           case .answer(let value) = try await withConnection({ try await self.quickGetItem(forKey: key, options: options, $0) }) {
+            return value
+        }
         return try await perform { call in
             repeat {
                 for isSynchronizable in options.synchronizable.matchingStates {
@@ -140,7 +143,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                         return value
                     }
                 }
-            } while try call.unlockIfMissMayBeHidden(mayPrompt: true)
+            } while try call.unlockIfMissMayBeHidden()
             return nil
         }
     }
@@ -151,28 +154,18 @@ public final class SecretServiceBackend: SecureStoreBackend {
         case undecided
     }
 
-    /// `getItem`'s common case, an unlocked item or a miss in an unlocked keyring, answered with
-    /// calls that block no thread: no worker thread, no hop to one and back. Anything else
-    /// (no connection yet, locked items, an item replaced meanwhile, a service that went away)
-    /// is left undecided for the full path, which handles it.
-    private func quickGetItem(forKey key: String, options: SecureStoreOptions) async throws -> QuickAnswer {
-        try Task.checkCancellation()
-        guard options.synchronizable != .any, let connection = Self.sharedConnection.withLock({ $0 }) else { return .undecided }
-        do {
-            let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
-            if found.unlocked.isEmpty && found.locked.isEmpty {
-                // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
-                return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
-            }
-            guard found.locked.isEmpty else { return .undecided }
-            let secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
-            return found.unlocked.lazy.compactMap { secrets[$0] }.first.map { .answer($0) } ?? .undecided
-        } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
-            Self.forget(connection)
-            return .undecided
-        } catch {
-            throw Self.secureStoreError(from: error, timedOut: false, timeout: timeout)
+    /// `getItem`'s common case, an unlocked item or a miss in an unlocked keyring, with calls
+    /// that block no thread. Locked items, and an item replaced meanwhile, are left undecided for
+    /// the full path, which unlocks or searches again.
+    private func quickGetItem(forKey key: String, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> QuickAnswer {
+        let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
+        if found.unlocked.isEmpty && found.locked.isEmpty {
+            // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
+            return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
         }
+        guard found.locked.isEmpty else { return .undecided }
+        let secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
+        return found.unlocked.lazy.compactMap { secrets[$0] }.first.map { .answer($0) } ?? .undecided
     }
 
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
@@ -184,20 +177,29 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     public func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool {
-        try await perform { call in
-            let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
-            if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
-            return !found.all.isEmpty
+        try await withConnection { connection in
+            try await !self.itemPaths(key: key, options: options, connection).isEmpty
         }
     }
 
     public func allKeys(options: SecureStoreOptions) async throws -> [String] {
-        try await perform { call in
-            let found = try call.search(self.attributes(key: nil, options: options, isSynchronizable: nil))
-            if found.all.isEmpty { _ = try call.unlockIfMissMayBeHidden(mayPrompt: false) }
-            let attributes = try call.attributes(ofItemsAt: found.all, only: Attribute.key)
+        try await withConnection { connection in
+            let paths = try await self.itemPaths(key: nil, options: options, connection)
+            let attributes = try await connection.attributes(ofItemsAt: paths, only: Attribute.key, timeout: self.timeout)
             return Set(attributes.values.compactMap { $0[Attribute.key] }).sorted()
         }
+    }
+
+    /// The paths of the key's items (or with `key: nil`, the service's), locked or not, without
+    /// a dialog: a locked keyring lists its items' attributes. But one never unlocked since its
+    /// daemon started hides them even from searches, so a miss there is an error, not "none".
+    private func itemPaths(key: String?, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> [String] {
+        let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
+        let paths = found.unlocked + found.locked
+        if paths.isEmpty, try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
+            throw Call.hiddenByLock
+        }
+        return paths
     }
 
     public func deleteAll(options: SecureStoreOptions) async throws {
@@ -212,9 +214,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// left out; one entry per item.
     func records(service: String, key: String) async throws -> [InMemoryBackend.Record] {
         let options = SecureStoreOptions(keychainService: service, synchronizable: .any)
-        return try await perform { call in
-            let paths = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil)).all
-            return try call.attributes(ofItemsAt: paths).values.map { attributes in
+        return try await withConnection { connection in
+            let paths = try await self.itemPaths(key: key, options: options, connection)
+            return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map { attributes in
                 InMemoryBackend.Record(
                     application: attributes[Attribute.application] ?? "", service: attributes[Attribute.service] ?? "",
                     key: attributes[Attribute.key] ?? "",
@@ -258,6 +260,32 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     /// One connection per process, opened on first use and replaced after the service goes away.
     private static let sharedConnection = Mutex<SecretServiceConnection?>(nil)
+
+    /// Runs `work`, which makes only calls that block no thread, with the shared connection
+    /// (opened on a worker thread if there is none yet), and maps whatever it throws to
+    /// `SecureStoreError` (or `CancellationError`). As in `perform`, a connection kept from
+    /// earlier calls that belongs to a service that went away is replaced once.
+    private func withConnection<T: Sendable>(_ work: (SecretServiceConnection) async throws -> T) async throws -> T {
+        try Task.checkCancellation()
+        do {
+            if let kept = Self.sharedConnection.withLock({ $0 }) {
+                do {
+                    return try await work(kept)
+                } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
+                    Self.forget(kept)
+                }
+            }
+            let fresh = try await perform { call in call.connection }
+            do {
+                return try await work(fresh)
+            } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
+                Self.forget(fresh)
+                throw error
+            }
+        } catch {
+            throw Self.secureStoreError(from: error, timedOut: false, timeout: timeout)
+        }
+    }
 
     /// Runs `work` on a worker thread with a connection, a timeout and the task's cancellation,
     /// and maps whatever it throws to `SecureStoreError` (or `CancellationError`).
@@ -403,15 +431,11 @@ private struct Call {
         }
     }
 
-    func attributes(ofItemsAt paths: [String], only name: String? = nil) throws -> [String: [String: String]] {
-        try connection.attributes(ofItemsAt: paths, only: name, cancellation: cancellation)
-    }
-
     /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
     /// a locked keyring is not taken as "nothing to delete" (see `unlockIfMissMayBeHidden`).
     func deleteItems(matching attributes: [String: String]) throws {
         var found = try search(attributes)
-        if found.all.isEmpty, try unlockIfMissMayBeHidden(mayPrompt: true) {
+        if found.all.isEmpty, try unlockIfMissMayBeHidden() {
             found = try search(attributes)
         }
         try ensureUnlocked(found.locked)
@@ -440,16 +464,17 @@ private struct Call {
 
     /// Whether a search that found nothing should be repeated after an unlock. A locked
     /// default collection makes a miss meaningless: a keyring that has not been unlocked since
-    /// the daemon started hides its items even from searches. So unlock it (with `mayPrompt`
-    /// and user interaction allowed) and say "search again", or throw; a miss in an unlocked
-    /// collection is real.
-    func unlockIfMissMayBeHidden(mayPrompt: Bool) throws -> Bool {
+    /// the daemon started hides its items even from searches. So unlock it (if user interaction
+    /// is allowed) and say "search again", or throw; a miss in an unlocked collection is real.
+    func unlockIfMissMayBeHidden() throws -> Bool {
         guard try connection.isLocked(collectionAt: Self.defaultCollection, cancellation: cancellation) else { return false }
-        guard mayPrompt else {
-            throw SecureStoreError(.interactionNotAllowed, "The keyring is locked, and until it is unlocked its items cannot be found or listed.")
-        }
         try unlockDefaultCollection()
         return true
+    }
+
+    /// A miss in a locked keyring, for calls that never show the unlock dialog.
+    static var hiddenByLock: SecureStoreError {
+        SecureStoreError(.interactionNotAllowed, "The keyring is locked, and until it is unlocked its items cannot be found or listed.")
     }
 
     /// Unlocks the default collection (the service wants its real path, not the alias).
