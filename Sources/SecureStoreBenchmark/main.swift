@@ -72,10 +72,11 @@ func measure(
 }
 
 /// Times `raw` and `wrapped` alternately, one call of each per round, so that the daemon's
-/// drift (its file grows, the machine is busy) falls on both sides alike.
+/// drift (its file grows, the machine is busy) falls on both sides alike. Runs off the main
+/// actor (a nonisolated async function), so that neither side pays a hop back to the main
+/// thread: the blocking C call never would.
 func measurePair(
-    _ count: Int, isolation: isolated (any Actor)? = #isolation,
-    raw: (Int) async throws -> Void, wrapped: (Int) async throws -> Void
+    _ count: Int, raw: @Sendable (Int) async throws -> Void, wrapped: @Sendable (Int) async throws -> Void
 ) async rethrows -> (raw: Percentiles, wrapped: Percentiles) {
     var rawSamples: [Double] = [], wrappedSamples: [Double] = []
     var rawCPU = 0.0, wrappedCPU = 0.0
@@ -149,7 +150,6 @@ if let count = option("--only-get").flatMap(Int.init) {
     // Interleaved with the same SecureStore operation (see measurePair); SecureStore's
     // numbers from these pairs replace the ones measured alone below.
     var paired: [String: Percentiles] = [:]
-    var found: Int32 = 0
     let rawNew: Percentiles, rawOver: Percentiles, rawHit: Percentiles, rawMiss: Percentiles, rawClear: Percentiles
     (rawNew, paired["set-new"]) = try await measurePair(iterations,
         raw: { require(baseline_store(application, service, "raw-new-\(section)-\($0)", value), "store") },
@@ -160,10 +160,10 @@ if let count = option("--only-get").flatMap(Int.init) {
         raw: { _ in require(baseline_store(application, service, "raw-over", value), "store") },
         wrapped: { _ in try await store.setItem("pair-over", value, options: options) })
     (rawHit, paired["get-hit"]) = try await measurePair(iterations,
-        raw: { _ in require(baseline_lookup(application, service, "raw-over", &found), "lookup") },
+        raw: { _ in var found: Int32 = 0; require(baseline_lookup(application, service, "raw-over", &found), "lookup") },
         wrapped: { _ in _ = try await store.getItem("pair-over", options: options) })
     (rawMiss, paired["get-miss"]) = try await measurePair(iterations,
-        raw: { require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
+        raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
         wrapped: { _ = try await store.getItem("pair-missing-\($0)", options: options) })
     (rawClear, paired["delete"]) = try await measurePair(iterations,
         raw: { require(baseline_clear(application, service, "raw-new-\(section)-\($0)"), "clear") },
@@ -272,9 +272,8 @@ for size in [100, 1000] {
     let value = "scale value"
     require(baseline_store(application, service, "raw-scale", value), "store")
     try await store.setItem("scale", value, options: options)
-    var found: Int32 = 0
     let (rawGet, get) = try await measurePair(count,
-        raw: { _ in require(baseline_lookup(application, service, "raw-scale", &found), "lookup") },
+        raw: { _ in var found: Int32 = 0; require(baseline_lookup(application, service, "raw-scale", &found), "lookup") },
         wrapped: { _ in _ = try await store.getItem("scale", options: options) })
     let (rawSet, set) = try await measurePair(count,
         raw: { _ in require(baseline_store(application, service, "raw-scale", value), "store") },
