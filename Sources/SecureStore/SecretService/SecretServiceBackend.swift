@@ -31,8 +31,11 @@ public enum UserInteraction: Sendable, Hashable {
 /// The application ID is a namespace, not a security boundary: any process of the same user
 /// can ask the Secret Service for any item of an unlocked collection.
 ///
-/// Blocking libsecret calls run on threads this backend owns, never on Swift's cooperative
-/// pool. Every wait on the service has a timeout, and calls honour task cancellation.
+/// Nothing blocks Swift's cooperative pool. Reads (`getItem`'s common case, `containsItem`,
+/// `allKeys`) send their D-Bus calls without waiting, and a message filter on the bus
+/// connection hands each reply to the waiting task; everything else (writes, locked items, the
+/// unlock dialog, opening a connection) runs libsecret's blocking calls on threads this backend
+/// owns. Every wait on the service has a timeout, and calls honour task cancellation.
 public final class SecretServiceBackend: SecureStoreBackend {
     /// The `xdg:schema` attribute of every item this package writes.
     public static let schemaName = "dev.securestore.Item"
