@@ -295,7 +295,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// found without blocking a thread (see `call`).
     func searchItems(_ attributes: [String: String], timeout: Duration) async throws -> (unlocked: [String], locked: [String]) {
         try await call(Self.servicePath, "org.freedesktop.Secret.Service", "SearchItems",
-                       tuple([makeStringDictionary(attributes)]), timeout: timeout) { body in
+                       tuple([makeStringDictionary(attributes)]), replyType: "(aoao)", timeout: timeout) { body in
             (objectPaths(g_variant_get_child_value(body, 0)), objectPaths(g_variant_get_child_value(body, 1)))
         }
     }
@@ -310,7 +310,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
         return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
                               tuple([objectPathArray(paths), g_variant_new_object_path(session)]),
-                              autoStart: false, timeout: timeout) { body in
+                              replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body in
             let secrets = g_variant_get_child_value(body, 0)
             defer { g_variant_unref(secrets) }
             var values: [String: String] = [:]
@@ -332,7 +332,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// blocking a thread (see `call`).
     func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {
         try await call(path, "org.freedesktop.DBus.Properties", "Get",
-                       propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), timeout: timeout) { body in
+                       propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), replyType: "(v)", timeout: timeout) { body in
             guard let locked = unboxPropertyReply(g_variant_ref(body)) else { return false }
             defer { g_variant_unref(locked) }
             return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
@@ -350,7 +350,7 @@ final class SecretServiceConnection: @unchecked Sendable {
                     do {
                         return (path, try await self.call(path, "org.freedesktop.DBus.Properties", "Get",
                                                          propertyGetParameters("org.freedesktop.Secret.Item", "Attributes"),
-                                                         timeout: timeout) { body in
+                                                         replyType: "(v)", timeout: timeout) { body in
                             guard let dictionary = unboxPropertyReply(g_variant_ref(body)) else { return [:] }
                             defer { g_variant_unref(dictionary) }
                             return Self.stringDictionary(dictionary, only: name)
@@ -377,12 +377,13 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// Calls `method` on the Secret Service without blocking any thread: the message is queued
     /// on the bus connection, and its reply, taken by a message filter on GDBus's own I/O
-    /// thread, resumes the caller; `decode` runs there, on the reply's body. Ends with a GLib
-    /// timeout error after `timeout`, and with `CancellationError` when the task is cancelled.
-    /// `arguments` is a floating `GVariant` tuple, which the call takes.
+    /// thread, resumes the caller; `decode` runs there, on the reply's body, once the body is
+    /// known to have the type `replyType`. Ends with a GLib timeout error after `timeout`, and
+    /// with `CancellationError` when the task is cancelled. `arguments` is a floating `GVariant`
+    /// tuple, which the call takes.
     private func call<T: Sendable>(
-        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, autoStart: Bool = true,
-        timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws -> T
+        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, replyType: String,
+        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         let message = g_dbus_message_new_method_call(g_dbus_proxy_get_name(proxy), path, interface, method)
         defer { g_object_unref(UnsafeMutableRawPointer(message)) }
@@ -396,8 +397,9 @@ final class SecretServiceConnection: @unchecked Sendable {
                 do {
                     let serial = try replies.send(message!, on: bus) { reply in
                         pending.resume(with: Result { () throws -> T in
-                            guard let body = try reply.get() else {
-                                throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: "The reply has no body")
+                            guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                                throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
+                                                message: "\(method) replied with something other than \(replyType)")
                             }
                             return try decode(body)
                         })
