@@ -56,7 +56,8 @@ let package = Package(
         // A long-lived client that the fault and load tests drive while they kill or stop the daemon.
         .executableTarget(
             name: "StressProbe",
-            dependencies: ["SecureStore"],
+            // GIO directly, for the impostor service that answers the protocol wrongly.
+            dependencies: ["SecureStore", .target(name: "CLibSecret", condition: .when(platforms: [.linux]))],
             path: "Tests/StressProbe"
         ),
         // How a user tests their own code with InMemoryBackend: a small library and its tests.

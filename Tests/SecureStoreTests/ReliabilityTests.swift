@@ -103,6 +103,35 @@ struct ReliabilityTests {
         #expect(outcome.standardOutput.contains("available=false"))
     }
 
+    @Test func aServiceThatAnswersWronglyGivesTypedErrorsNotACrash() async throws {
+        // The daemon dies and an impostor takes its name, answering every call with a reply of
+        // the wrong shape: calls on the connection made to the real daemon must fail cleanly,
+        // never misread the reply as "no such item".
+        let outcome = try await Subprocess.run([
+            Subprocess.withSecretService, "bash", "-c", """
+                printf v | "$SECURESTORE" set token --app impostor-test
+                \(Self.probe("down --app impostor-test --key token --count 3 --timeout 3", warm: true, after: """
+                    kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+                    '\(Self.probe)' impostor > "$HOME/impostor.txt" &
+                    impostor=$!
+                    gdbus wait --session --timeout 5 org.freedesktop.secrets
+                    """))
+                echo "probe-exit=$?"
+                cat "$HOME/impostor.txt"
+                kill $impostor
+                """,
+        ], environment: ["SECURESTORE": Subprocess.securestore, "SECURESTORE_NO_ACTIVATION": "1"])
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains("owned"), "\(outcome.standardOutput)\(outcome.standardError)")
+        #expect(lines.contains("probe-exit=0"), "no crash")
+        let outcomes = lines.filter { $0.hasPrefix("outcome=") }
+        #expect(outcomes.count == 3)
+        for line in outcomes {
+            #expect(line.hasPrefix("outcome=ERR_KEY_CHAIN"), "a typed error: \(line)")
+        }
+        #expect(lines.contains { $0.hasPrefix("available=false") })
+    }
+
     @Test(arguments: [false, true])
     func aStoppedDaemonTimesOutEveryCallAndIsNotAvailable(warm: Bool) async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""

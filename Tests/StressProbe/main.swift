@@ -24,6 +24,10 @@
 //       Writes "token", creates R, and waits (making no call) until F exists: meanwhile the
 //       script replaces the daemon. Then reads "token" and writes and reads another key,
 //       printing "read=VALUE|nil|CODE" and "write=ok|CODE".
+//   StressProbe impostor
+//       Takes the name org.freedesktop.secrets on the session bus and answers every method
+//       call with a reply of the wrong shape (one string), as a broken or hostile service
+//       might; prints "owned" and runs until killed.
 //   StressProbe ... --warm --ready-file R --resume-file F
 //       Before any of the above: one getItem (which opens the connection), then R is created
 //       and the probe waits for F. The script does its harm in between, so that the calls meet
@@ -31,6 +35,9 @@
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
+#if canImport(CLibSecret)
+import CLibSecret
+#endif
 import Foundation
 import SecureStore
 
@@ -50,6 +57,23 @@ func milliseconds(since start: ContinuousClock.Instant) -> Int {
 func describe(_ error: any Error) -> String {
     (error as? SecureStoreError)?.code.rawValue ?? (error is CancellationError ? "CancellationError" : "untyped:\(type(of: error))")
 }
+
+#if canImport(CLibSecret)
+/// The impostor's message filter. It runs on GDBus's own thread (no main loop is needed), so
+/// it is a nonisolated function, not a closure of the main-actor top-level code.
+nonisolated func answerEveryCallWithAString(
+    _ connection: OpaquePointer?, _ message: OpaquePointer?, _ incoming: gboolean, _: UnsafeMutableRawPointer?
+) -> OpaquePointer? {
+    guard incoming != 0, let message, g_dbus_message_get_message_type(message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL else { return message }
+    let reply = g_dbus_message_new_method_reply(message)
+    var body = [g_variant_new_string("not what you asked for")]
+    g_dbus_message_set_body(reply, g_variant_new_tuple(&body, 1))
+    g_dbus_connection_send_message(connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, nil, nil)
+    g_object_unref(UnsafeMutableRawPointer(reply))
+    g_object_unref(UnsafeMutableRawPointer(message))
+    return nil
+}
+#endif
 
 let application = option("--app", "stress-probe")
 let timeout = Duration.seconds(Double(option("--timeout", "5"))!)
@@ -201,6 +225,21 @@ case "idle-restart":
     } catch {
         say("write=\(describe(error))")
     }
+case "impostor":
+    #if canImport(CLibSecret)
+    var error: UnsafeMutablePointer<GError>?
+    guard let bus = g_bus_get_sync(G_BUS_TYPE_SESSION, nil, &error) else { say("no bus"); exit(1) }
+    _ = g_dbus_connection_add_filter(bus, answerEveryCallWithAString, nil, nil)
+    var arguments = [g_variant_new_string("org.freedesktop.secrets"), g_variant_new_uint32(0)]
+    let reply = g_dbus_connection_call_sync(
+        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+        g_variant_new_tuple(&arguments, 2), nil, G_DBUS_CALL_FLAGS_NONE, -1, nil, &error)
+    guard reply != nil else { say("RequestName failed"); exit(1) }
+    say("owned")
+    while true { sleep(60) }
+    #else
+    say("impostor needs GIO"); exit(2)
+    #endif
 case "writer":
     let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
     var foreign = 0
