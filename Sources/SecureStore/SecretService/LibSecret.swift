@@ -344,28 +344,23 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// sent at once, so the lot costs about one round trip's wait. With `only`, just that
     /// attribute is decoded. Items that vanished meanwhile are left out. Blocks no thread.
     func attributes(ofItemsAt paths: [String], only name: String? = nil, timeout: Duration) async throws -> [String: [String: String]] {
-        try await withThrowingTaskGroup(of: (path: String, attributes: [String: String]?).self) { group in
-            for path in paths {
-                group.addTask {
-                    do {
-                        return (path, try await self.call(path, "org.freedesktop.DBus.Properties", "Get",
-                                                         propertyGetParameters("org.freedesktop.Secret.Item", "Attributes"),
-                                                         replyType: "(v)", timeout: timeout) { body in
-                            guard let dictionary = unboxPropertyReply(g_variant_ref(body)) else { return [:] }
-                            defer { g_variant_unref(dictionary) }
-                            return Self.stringDictionary(dictionary, only: name)
-                        })
-                    } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
-                        return (path, nil)
-                    }
-                }
-            }
-            var attributes: [String: [String: String]] = [:]
-            for try await reply in group {
-                attributes[reply.path] = reply.attributes
-            }
-            return attributes
+        let replies = try await callEach(
+            paths.map { ($0, propertyGetParameters("org.freedesktop.Secret.Item", "Attributes")) },
+            "org.freedesktop.DBus.Properties", "Get", replyType: "(v)", timeout: timeout
+        ) { body throws(GLibError) -> [String: String] in
+            guard let dictionary = unboxPropertyReply(g_variant_ref(body)) else { return [:] }
+            defer { g_variant_unref(dictionary) }
+            return Self.stringDictionary(dictionary, only: name)
         }
+        var attributes: [String: [String: String]] = [:]
+        for (path, reply) in zip(paths, replies) {
+            switch reply {
+            case .success(let found): attributes[path] = found
+            case .failure(let error) where GLibErrors.isNoSuchObject(error): continue   // deleted since the search
+            case .failure(let error): throw error
+            }
+        }
+        return attributes
     }
 
     private static let servicePath = "/org/freedesktop/secrets"
@@ -375,42 +370,58 @@ final class SecretServiceConnection: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<SecretService>
     }
 
-    /// Calls `method` on the Secret Service without blocking any thread: the message is queued
-    /// on the bus connection, and its reply, taken by a message filter on GDBus's own I/O
-    /// thread, resumes the caller; `decode` runs there, on the reply's body, once the body is
-    /// known to have the type `replyType`. Ends with a GLib timeout error after `timeout`, and
-    /// with `CancellationError` when the task is cancelled. `arguments` is a floating `GVariant`
-    /// tuple, which the call takes.
+    /// Calls `method` on the object at `path` without blocking any thread (see `callEach`).
     private func call<T: Sendable>(
         _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, replyType: String,
-        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws -> T
+        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws(GLibError) -> T
     ) async throws -> T {
-        let message = g_dbus_message_new_method_call(g_dbus_proxy_get_name(proxy), path, interface, method)
-        defer { g_object_unref(UnsafeMutableRawPointer(message)) }
-        g_dbus_message_set_body(message, arguments)
-        if !autoStart { g_dbus_message_set_flags(message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START) }
+        try await callEach([(path, arguments)], interface, method, replyType: replyType, autoStart: autoStart,
+                           timeout: timeout, decode: decode)[0].get()
+    }
+
+    /// Calls `method` on each object of `calls`, with its arguments (a floating `GVariant` tuple,
+    /// which the call takes), without blocking any thread: the messages are queued on the bus
+    /// connection all at once, and a message filter on GDBus's own I/O thread takes each reply,
+    /// checks that its body has the type `replyType`, and runs `decode` on it there. The task
+    /// resumes when every call has its reply or error, in the order of `calls`. Throws a GLib
+    /// timeout error once `timeout` passes without any reply, and `CancellationError` when the
+    /// task is cancelled.
+    private func callEach<T: Sendable>(
+        _ calls: [(path: String, arguments: OpaquePointer)], _ interface: String, _ method: String, replyType: String,
+        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws(GLibError) -> T
+    ) async throws -> [Result<T, GLibError>] {
+        let messages = calls.map { call in
+            let message = g_dbus_message_new_method_call(g_dbus_proxy_get_name(proxy), call.path, interface, method)!
+            g_dbus_message_set_body(message, call.arguments)
+            if !autoStart { g_dbus_message_set_flags(message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START) }
+            return message
+        }
+        defer { messages.forEach { g_object_unref(UnsafeMutableRawPointer($0)) } }
+        guard !messages.isEmpty else { return [] }
         try Task.checkCancellation()
-        let pending = PendingReply<T>()
+        let pending = PendingReplies<T>(count: messages.count, router: replies)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 pending.attach(continuation)
                 do {
-                    let serial = try replies.send(message!, on: bus) { reply in
-                        pending.resume(with: Result { () throws -> T in
-                            guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
-                                throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
-                                                message: "\(method) replied with something other than \(replyType)")
-                            }
-                            return try decode(body)
-                        })
+                    let serials = try replies.send(messages, on: bus) { index in
+                        { reply in
+                            pending.receive(Result { () throws(GLibError) -> T in
+                                guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                                    throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
+                                                    message: "\(method) replied with something other than \(replyType)")
+                                }
+                                return try decode(body)
+                            }, at: index)
+                        }
                     }
-                    pending.start(serial: serial, timeout: timeout, router: replies)
+                    pending.start(serials: serials, timeout: timeout)
                 } catch {
-                    pending.resume(with: .failure(error))
+                    pending.fail(error)
                 }
             }
         } onCancel: {
-            pending.cancel(router: replies)
+            pending.fail(CancellationError())
         }
     }
 
@@ -543,21 +554,31 @@ private final class ReplyRouter: Sendable {
 
     private let handlers = Locked<[guint32: Handler]>([:])
 
-    /// Queues `message` and registers `handler` for its reply. Both under one lock, so that the
-    /// reply cannot reach the filter before the handler is there. Returns the message's serial.
-    func send(_ message: OpaquePointer, on bus: OpaquePointer, handler: @escaping Handler) throws(GLibError) -> guint32 {
+    /// Queues `messages` and registers `handler(index)` for the reply to `messages[index]`. All
+    /// under one lock, so that no reply can reach the filter before its handler is there.
+    /// Returns the messages' serials; if one cannot be sent, those already sent are forgotten.
+    func send(_ messages: [OpaquePointer], on bus: OpaquePointer, handler: (Int) -> Handler) throws(GLibError) -> [guint32] {
         try handlers.withLock { handlers throws(GLibError) in
-            var serial: guint32 = 0
-            _ = try withGError { g_dbus_connection_send_message(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial, $0) }
-            handlers[serial] = handler
-            return serial
+            var serials: [guint32] = []
+            serials.reserveCapacity(messages.count)
+            for (index, message) in messages.enumerated() {
+                var serial: guint32 = 0
+                do throws(GLibError) {
+                    _ = try withGError { g_dbus_connection_send_message(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial, $0) }
+                } catch {
+                    serials.forEach { handlers.removeValue(forKey: $0) }
+                    throw error
+                }
+                handlers[serial] = handler(index)
+                serials.append(serial)
+            }
+            return serials
         }
     }
 
-    /// Forgets the call with `serial` (answered, timed out or cancelled).
-    @discardableResult
-    func remove(_ serial: guint32) -> Handler? {
-        handlers.withLock { $0.removeValue(forKey: serial) }
+    /// Forgets the calls with `serials` (timed out or cancelled).
+    func remove(_ serials: [guint32]) {
+        handlers.withLock { handlers in serials.forEach { handlers.removeValue(forKey: $0) } }
     }
 
     static let filter: GDBusMessageFilterFunction = { _, message, incoming, router in
@@ -565,7 +586,7 @@ private final class ReplyRouter: Sendable {
         let type = g_dbus_message_get_message_type(message)
         guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR,
               let handler = Unmanaged<ReplyRouter>.fromOpaque(router).takeUnretainedValue()
-                  .remove(g_dbus_message_get_reply_serial(message))
+                  .handlers.withLock({ $0.removeValue(forKey: g_dbus_message_get_reply_serial(message)) })
         else { return message }
         // Ours: answer the caller and drop the message.
         defer { g_object_unref(UnsafeMutableRawPointer(message)) }
@@ -580,78 +601,94 @@ private final class ReplyRouter: Sendable {
     }
 }
 
-/// One call's continuation, resumed exactly once: by its reply, its timer or its cancellation,
-/// whichever comes first, even if that comes before the continuation is attached.
-private final class PendingReply<T: Sendable>: Sendable {
-    private enum State {
-        case waiting(CheckedContinuation<T, any Error>?)
-        case endedEarly(Result<T, any Error>)
-        case done
+/// The replies a batch of calls waits for, and its continuation, resumed exactly once: when the
+/// last reply is in, when no reply has come for the timeout, or on cancellation, whichever
+/// comes first (even before the continuation is attached).
+private final class PendingReplies<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<[Result<T, GLibError>], any Error>?
+        var results: [Result<T, GLibError>?]
+        var outstanding: Int
+        /// Set once the outcome is decided; `early` holds it until a continuation is attached.
+        var ended = false
+        var early: Result<[Result<T, GLibError>], any Error>?
+        var serials: [guint32] = []
+        var lastProgress = DispatchTime.now()
     }
 
-    private let state = Locked(State.waiting(nil))
-    private let serial = Atomic<guint32>(0)
-    /// DispatchWorkItem is thread-safe, though not marked Sendable.
-    private final class Timer: @unchecked Sendable {
-        let item: DispatchWorkItem
-        init(_ item: DispatchWorkItem) { self.item = item }
-    }
-    private let timer = Locked<Timer?>(nil)
+    private let state: Locked<State>
+    private let router: ReplyRouter
 
-    func attach(_ continuation: CheckedContinuation<T, any Error>) {
-        let early: Result<T, any Error>? = state.withLock { state in
-            if case .endedEarly(let result) = state {
-                state = .done
-                return result
-            }
-            state = .waiting(continuation)
-            return nil
+    init(count: Int, router: ReplyRouter) {
+        state = Locked(State(results: Array(repeating: nil, count: count), outstanding: count))
+        self.router = router
+    }
+
+    func attach(_ continuation: CheckedContinuation<[Result<T, GLibError>], any Error>) {
+        let early = state.withLock { state in
+            if state.early == nil { state.continuation = continuation }
+            return state.early
         }
         if let early { continuation.resume(with: early) }
     }
 
-    /// Arms the timer once the call is on its way as `serial`.
-    func start(serial: guint32, timeout: Duration, router: ReplyRouter) {
-        self.serial.store(serial, ordering: .releasing)
-        let item = DispatchWorkItem { [self] in
-            router.remove(serial)
-            resume(with: .failure(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
-                                            message: "The Secret Service did not answer in time")))
+    /// Arms the timer once the calls are on their way.
+    func start(serials: [guint32], timeout: Duration) {
+        let ended = state.withLock { state in
+            state.serials = serials
+            state.lastProgress = .now()
+            return state.ended
         }
-        timer.withLock { $0 = Timer(item) }
-        // The reply may have come already, before there was a timer to stop.
-        if state.withLock({ if case .done = $0 { true } else { false } }) {
-            timer.withLock { $0.take() }?.item.cancel()
-            return
+        if ended { router.remove(serials) } else { check(after: timeout, timeout: timeout) }
+    }
+
+    func receive(_ result: Result<T, GLibError>, at index: Int) {
+        let finished: [Result<T, GLibError>]? = state.withLock { state in
+            guard !state.ended, state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.outstanding -= 1
+            state.lastProgress = .now()
+            guard state.outstanding == 0 else { return nil }
+            return state.results.map { $0! }
         }
-        let (seconds, attoseconds) = timeout.components
+        if let finished { end(.success(finished)) }
+    }
+
+    func fail(_ error: any Error) {
+        end(.failure(error))
+    }
+
+    private func end(_ outcome: Result<[Result<T, GLibError>], any Error>) {
+        let (continuation, serials) = state.withLock { state -> (CheckedContinuation<[Result<T, GLibError>], any Error>?, [guint32]) in
+            guard !state.ended else { return (nil, []) }
+            state.ended = true
+            if state.continuation == nil { state.early = outcome }
+            defer { state.continuation = nil }
+            return (state.continuation, state.serials)
+        }
+        if case .failure = outcome { router.remove(serials) }
+        continuation?.resume(with: outcome)
+    }
+
+    /// Times the batch out once `timeout` has passed without a reply: many replies may take
+    /// longer in all.
+    private func check(after delay: Duration, timeout: Duration) {
+        let (seconds, attoseconds) = delay.components
         DispatchQueue.global().asyncAfter(
-            deadline: .now() + .seconds(Int(min(seconds, 1 << 40))) + .nanoseconds(Int(attoseconds / 1_000_000_000)),
-            execute: item)
-    }
-
-    func cancel(router: ReplyRouter) {
-        let serial = serial.load(ordering: .acquiring)
-        if serial != 0 { router.remove(serial) }
-        resume(with: .failure(CancellationError()))
-    }
-
-    func resume(with result: Result<T, any Error>) {
-        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
-            switch state {
-            case .waiting(let continuation?):
-                state = .done
-                return continuation
-            case .waiting(nil):
-                state = .endedEarly(result)
-                return nil
-            case .endedEarly, .done:
-                return nil
+            deadline: .now() + .seconds(Int(min(seconds, 1 << 40))) + .nanoseconds(Int(attoseconds / 1_000_000_000))
+        ) { [weak self] in
+            guard let self else { return }
+            let idle: Duration? = self.state.withLock { state in
+                state.ended ? nil : .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - state.lastProgress.uptimeNanoseconds))
+            }
+            guard let idle else { return }
+            if idle >= timeout {
+                self.fail(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
+                                    message: "The Secret Service did not answer in time"))
+            } else {
+                self.check(after: timeout - idle, timeout: timeout)
             }
         }
-        guard let continuation else { return }
-        timer.withLock { $0.take() }?.item.cancel()
-        continuation.resume(with: result)
     }
 }
 #endif
