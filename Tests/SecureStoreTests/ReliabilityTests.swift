@@ -22,14 +22,12 @@ struct ReliabilityTests {
                 sleep 1.5
                 kill -KILL "$SECURESTORE_TEST_KEYRING_PID"
                 sleep 1
-                # A new daemon on the same keyring files.
-                gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
-                gdbus wait --session --timeout 5 org.freedesktop.secrets && echo "restarted"
+                \(Self.startNewDaemon)
                 sleep 0.5
                 touch "$HOME/resume"
                 wait $probe; echo "probe-exit=$?"
                 cat "$HOME/probe.txt"
-                kill -KILL %2
+                kill -KILL $replacement
                 """,
         ], environment: ["SECURESTORE_NO_ACTIVATION": "1"])
         let lines = outcome.standardOutput
@@ -50,25 +48,27 @@ struct ReliabilityTests {
         // next call that its connection's transfer session belonged to the old daemon.
         let outcome = try await Subprocess.run([
             Subprocess.withSecretService, "bash", "-c", """
-                '\(Self.probe)' idle-restart --app idle-restart-test --timeout 5 --ready-file "$HOME/ready" --resume-file "$HOME/resume" > "$HOME/probe.txt" &
-                probe=$!
-                for _ in $(seq 100); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
-                kill -KILL "$SECURESTORE_TEST_KEYRING_PID"
-                sleep 0.5
-                gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
-                gdbus wait --session --timeout 5 org.freedesktop.secrets && echo "restarted"
-                touch "$HOME/resume"
-                wait $probe; echo "probe-exit=$?"
-                cat "$HOME/probe.txt"
-                kill -KILL %2
+                printf 'before the restart' | "$SECURESTORE" set token --app idle-restart-test
+                \(Self.probe("idle-restart --app idle-restart-test --timeout 5", warm: true,
+                             after: "kill -KILL \"$SECURESTORE_TEST_KEYRING_PID\"; sleep 0.5\n" + Self.startNewDaemon))
+                echo "probe-exit=$?"
+                kill -KILL $replacement
                 """,
-        ], environment: ["SECURESTORE_NO_ACTIVATION": "1"])
+        ], environment: ["SECURESTORE": Subprocess.securestore, "SECURESTORE_NO_ACTIVATION": "1"])
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.contains("restarted"), "\(outcome.standardError)")
         #expect(lines.contains("probe-exit=0"))
         #expect(lines.contains("read=before the restart"), "\(outcome.standardOutput)")
         #expect(lines.contains("write=ok"))
     }
+
+    /// Shell lines that start a new, unlocked daemon on the same keyring files (as
+    /// `$replacement`, for the script to kill at its end) and print "restarted" once it serves.
+    static let startNewDaemon = """
+        gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+        replacement=$!
+        gdbus wait --session --timeout 5 org.freedesktop.secrets && echo "restarted"
+        """
 
     /// Runs the probe after `harm`, or with `warm`, lets it make one call first (which opens its
     /// connection) and does the harm while it waits: a long-running app meets faults that way.

@@ -20,10 +20,10 @@
 //   StressProbe bulk --app A --count N
 //       Fills one service with N items, then checks allKeys, a sample of getItem and deleteAll,
 //       printing what it found and how long each step took.
-//   StressProbe idle-restart --app A --ready-file R --resume-file F
-//       Writes "token", creates R, and waits (making no call) until F exists: meanwhile the
-//       script replaces the daemon. Then reads "token" and writes and reads another key,
-//       printing "read=VALUE|nil|CODE" and "write=ok|CODE".
+//   StressProbe idle-restart --app A --warm ...
+//       After the warm-up pause (see --warm), during which the script replaces the daemon:
+//       reads "token" and writes and reads another key, printing "read=VALUE|nil|CODE" and
+//       "write=ok|wrong|CODE".
 //   StressProbe impostor
 //       Takes the name org.freedesktop.secrets on the session bus and answers every method
 //       call with a reply of the wrong shape (one string), as a broken or hostile service
@@ -56,6 +56,16 @@ func milliseconds(since start: ContinuousClock.Instant) -> Int {
 
 func describe(_ error: any Error) -> String {
     (error as? SecureStoreError)?.code.rawValue ?? (error is CancellationError ? "CancellationError" : "untyped:\(type(of: error))")
+}
+
+/// Writes `key` and reads it back, printing "NAME=ok|wrong|CODE".
+func sayWhetherWritesWork(_ name: String, key: String) async {
+    do {
+        try await store.setItem(key, "fine")
+        say("\(name)=" + (try await store.getItem(key) == "fine" ? "ok" : "wrong"))
+    } catch {
+        say("\(name)=\(describe(error))")
+    }
 }
 
 #if canImport(CLibSecret)
@@ -138,12 +148,7 @@ case "writes":
     say("mismatched=\(mismatched)")
     say("failures=" + (await tally.failures).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","))
     say("slowest-failure-ms=\(await tally.slowestFailure)")
-    do {
-        try await store.setItem("after-restart", "fine")
-        say("after-restart=" + (try await store.getItem("after-restart") == "fine" ? "ok" : "wrong"))
-    } catch {
-        say("after-restart=\(describe(error))")
-    }
+    await sayWhetherWritesWork("after-restart", key: "after-restart")
 case "down":
     let interval = Int(option("--interval-ms", "0"))!
     for _ in 0..<Int(option("--count", "5"))! {
@@ -210,21 +215,12 @@ case "bulk":
     say("deleteAll-ms=\(milliseconds(since: start))")
     say("after-deleteAll=\(try await store.allKeys(options: options).count)")
 case "idle-restart":
-    try await store.setItem("token", "before the restart")
-    _ = FileManager.default.createFile(atPath: option("--ready-file", "/nonexistent"), contents: nil)
-    let resumeFile = option("--resume-file", "/nonexistent")
-    while !FileManager.default.fileExists(atPath: resumeFile) { try await Task.sleep(for: .milliseconds(50)) }
     do {
         say("read=" + (try await store.getItem("token") ?? "nil"))
     } catch {
         say("read=\(describe(error))")
     }
-    do {
-        try await store.setItem("after", "fine")
-        say("write=" + (try await store.getItem("after") == "fine" ? "ok" : "wrong"))
-    } catch {
-        say("write=\(describe(error))")
-    }
+    await sayWhetherWritesWork("write", key: "after")
 case "impostor":
     #if canImport(CLibSecret)
     var error: UnsafeMutablePointer<GError>?

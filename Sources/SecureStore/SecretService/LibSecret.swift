@@ -30,6 +30,11 @@ struct GLibError: Error {
                   remoteName: takeString(g_dbus_error_get_remote_error(error)))
     }
 
+    /// The service answered something libsecret's protocol does not allow.
+    static func protocolViolation(_ message: String) -> GLibError {
+        GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: message)
+    }
+
     func `is`(_ domain: GQuark, _ code: UInt32) -> Bool {
         self.domain == domain && self.code == Int32(bitPattern: code)
     }
@@ -138,11 +143,12 @@ enum GLibErrors {
 /// A connection to the Secret Service: libsecret's `SecretService` proxy with an open transfer
 /// session. Owns the proxy and releases it in `deinit`.
 ///
-/// Its methods block on D-Bus: call them only on ``BlockingWorkers``. libsecret's proxy is a
-/// `GDBusProxy`, which may be used from several threads at once.
+/// Its synchronous methods (libsecret's `*_sync` calls) block on D-Bus: call them only on
+/// ``BlockingWorkers``. Its `async` methods block no thread (see `callEach`). libsecret's proxy
+/// is a `GDBusProxy`, which may be used from several threads at once.
 final class SecretServiceConnection: @unchecked Sendable {
     private let service: UnsafeMutablePointer<SecretService>
-    /// Takes the replies to calls made without waiting (see `call`), while the filter is installed.
+    /// Takes the replies to calls made without waiting (see `callEach`), while the filter is installed.
     private let replies = ReplyRouter()
     private let filterID: guint
 
@@ -203,12 +209,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         let value = try withGError {
             secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0)
         }
-        guard let value else { return nil }
-        // secret_value_unref wipes libsecret's copy (egg-secure memory) before freeing it.
-        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-        var length: gsize = 0
-        guard let bytes = secret_value_get(value, &length) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+        return value.flatMap(takeSecret)
     }
 
     /// Creates an item in the collection at `collectionPath`, or, when one with exactly these
@@ -272,9 +273,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Whether the collection at `path` (an alias path such as
     /// `/org/freedesktop/secrets/aliases/default` works too) is locked.
     func isLocked(collectionAt path: String, cancellation: GCancellation) throws(GLibError) -> Bool {
-        guard let locked = try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation) else { return false }
-        defer { g_variant_unref(locked) }
-        return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
+        takeLockedFlag(try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation))
     }
 
     /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
@@ -304,7 +303,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// gone meanwhile are left out. Blocks no thread (see `call`).
     func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: String] {
         guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
-            throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: "No transfer session is open")
+            throw GLibError.protocolViolation("No transfer session is open")
         }
         let service = ServicePointer(pointer: service)
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
@@ -317,12 +316,7 @@ final class SecretServiceConnection: @unchecked Sendable {
             for path in paths {
                 guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
                 defer { g_variant_unref(encoded) }
-                // secret_value_unref wipes the decoded copy (egg-secure memory) before freeing it.
-                guard let value = secret_service_decode_dbus_secret(service.pointer, encoded) else { continue }
-                defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-                var length: gsize = 0
-                guard let bytes = secret_value_get(value, &length) else { continue }
-                values[path] = String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+                values[path] = secret_service_decode_dbus_secret(service.pointer, encoded).flatMap(takeSecret)
             }
             return values
         }
@@ -333,9 +327,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {
         try await call(path, "org.freedesktop.DBus.Properties", "Get",
                        propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), replyType: "(v)", timeout: timeout) { body in
-            guard let locked = unboxPropertyReply(g_variant_ref(body)) else { return false }
-            defer { g_variant_unref(locked) }
-            return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
+            takeLockedFlag(unboxPropertyReply(g_variant_ref(body)))
         }
     }
 
@@ -408,8 +400,7 @@ final class SecretServiceConnection: @unchecked Sendable {
                         { reply in
                             pending.receive(Result { () throws(GLibError) -> T in
                                 guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
-                                    throw GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
-                                                    message: "\(method) replied with something other than \(replyType)")
+                                    throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
                                 }
                                 return try decode(body)
                             }, at: index)
@@ -500,6 +491,22 @@ private func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
     let boxed = g_variant_get_child_value(reply, 0)
     defer { g_variant_unref(boxed) }
     return g_variant_get_variant(boxed)
+}
+
+/// Takes ownership of a `SecretValue` and returns its bytes decoded as UTF-8 (NULs included).
+/// `secret_value_unref` wipes libsecret's copy (egg-secure memory) before freeing it.
+private func takeSecret(_ value: OpaquePointer) -> String? {
+    defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+    var length: gsize = 0
+    guard let bytes = secret_value_get(value, &length) else { return nil }
+    return String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+}
+
+/// Whether a collection's `Locked` property value, which it takes, says it is locked.
+private func takeLockedFlag(_ locked: OpaquePointer?) -> Bool {
+    guard let locked else { return false }
+    defer { g_variant_unref(locked) }
+    return String(cString: g_variant_get_type_string(locked)) == "b" && g_variant_get_boolean(locked) != 0
 }
 
 /// Takes ownership of a `gchar*` and returns it as a `String`.
@@ -605,15 +612,19 @@ private final class ReplyRouter: Sendable {
 /// last reply is in, when no reply has come for the timeout, or on cancellation, whichever
 /// comes first (even before the continuation is attached).
 private final class PendingReplies<T: Sendable>: Sendable {
+    typealias Replies = [Result<T, GLibError>]
+    typealias Waiter = CheckedContinuation<Replies, any Error>
+
     private struct State {
-        var continuation: CheckedContinuation<[Result<T, GLibError>], any Error>?
+        var continuation: Waiter?
         var results: [Result<T, GLibError>?]
         var outstanding: Int
         /// Set once the outcome is decided; `early` holds it until a continuation is attached.
         var ended = false
-        var early: Result<[Result<T, GLibError>], any Error>?
+        var early: Result<Replies, any Error>?
         var serials: [guint32] = []
         var lastProgress = DispatchTime.now()
+        var watchdog: Watchdog?
     }
 
     private let state: Locked<State>
@@ -624,7 +635,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
         self.router = router
     }
 
-    func attach(_ continuation: CheckedContinuation<[Result<T, GLibError>], any Error>) {
+    func attach(_ continuation: Waiter) {
         let early = state.withLock { state in
             if state.early == nil { state.continuation = continuation }
             return state.early
@@ -632,18 +643,29 @@ private final class PendingReplies<T: Sendable>: Sendable {
         if let early { continuation.resume(with: early) }
     }
 
-    /// Arms the timer once the calls are on their way.
+    /// Starts the timeout once the calls are on their way: it ends the batch when no reply has
+    /// come for `timeout` (many replies may take longer in all).
     func start(serials: [guint32], timeout: Duration) {
+        let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { [weak self] in
+            self?.state.withLock { DispatchTime.now().uptimeNanoseconds - $0.lastProgress.uptimeNanoseconds } ?? 0
+        }) { [weak self] in
+            self?.fail(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
+                                 message: "The Secret Service did not answer in time"))
+        }
         let ended = state.withLock { state in
             state.serials = serials
             state.lastProgress = .now()
+            state.watchdog = watchdog
             return state.ended
         }
-        if ended { router.remove(serials) } else { check(after: timeout, timeout: timeout) }
+        if ended {
+            watchdog.stop()
+            router.remove(serials)
+        }
     }
 
     func receive(_ result: Result<T, GLibError>, at index: Int) {
-        let finished: [Result<T, GLibError>]? = state.withLock { state in
+        let finished: Replies? = state.withLock { state in
             guard !state.ended, state.results[index] == nil else { return nil }
             state.results[index] = result
             state.outstanding -= 1
@@ -658,37 +680,20 @@ private final class PendingReplies<T: Sendable>: Sendable {
         end(.failure(error))
     }
 
-    private func end(_ outcome: Result<[Result<T, GLibError>], any Error>) {
-        let (continuation, serials) = state.withLock { state -> (CheckedContinuation<[Result<T, GLibError>], any Error>?, [guint32]) in
-            guard !state.ended else { return (nil, []) }
+    private func end(_ outcome: Result<Replies, any Error>) {
+        let (continuation, serials, watchdog) = state.withLock { state -> (Waiter?, [guint32], Watchdog?) in
+            guard !state.ended else { return (nil, [], nil) }
             state.ended = true
             if state.continuation == nil { state.early = outcome }
-            defer { state.continuation = nil }
-            return (state.continuation, state.serials)
+            defer {
+                state.continuation = nil
+                state.watchdog = nil
+            }
+            return (state.continuation, state.serials, state.watchdog)
         }
+        watchdog?.stop()
         if case .failure = outcome { router.remove(serials) }
         continuation?.resume(with: outcome)
-    }
-
-    /// Times the batch out once `timeout` has passed without a reply: many replies may take
-    /// longer in all.
-    private func check(after delay: Duration, timeout: Duration) {
-        let (seconds, attoseconds) = delay.components
-        DispatchQueue.global().asyncAfter(
-            deadline: .now() + .seconds(Int(min(seconds, 1 << 40))) + .nanoseconds(Int(attoseconds / 1_000_000_000))
-        ) { [weak self] in
-            guard let self else { return }
-            let idle: Duration? = self.state.withLock { state in
-                state.ended ? nil : .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - state.lastProgress.uptimeNanoseconds))
-            }
-            guard let idle else { return }
-            if idle >= timeout {
-                self.fail(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
-                                    message: "The Secret Service did not answer in time"))
-            } else {
-                self.check(after: timeout - idle, timeout: timeout)
-            }
-        }
     }
 }
 #endif

@@ -264,12 +264,14 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// One connection per process, opened on first use and replaced after the service goes away.
     private static let sharedConnection = Mutex<SecretServiceConnection?>(nil)
 
-    /// Runs `work`, which makes only calls that block no thread, with the shared connection
-    /// (opened on a worker thread if there is none yet), and maps whatever it throws to
-    /// `SecureStoreError` (or `CancellationError`). As in `perform`, a connection kept from
-    /// earlier calls that belongs to a service that went away is replaced once.
-    private func withConnection<T: Sendable>(_ work: (SecretServiceConnection) async throws -> T) async throws -> T {
+    /// Runs `work` with the shared connection, opening one (on a worker thread) if there is
+    /// none, and maps whatever it throws to `SecureStoreError` (or `CancellationError`): the
+    /// way into the service for every call. A connection kept from earlier calls may predate a
+    /// daemon restart; when `work` finds that its service went away, it runs once more on a new
+    /// connection. Every call's steps may be repeated.
+    private func withConnection<T: Sendable>(timeout: Duration? = nil, _ work: (SecretServiceConnection) async throws -> T) async throws -> T {
         try Task.checkCancellation()
+        let timeout = timeout ?? self.timeout
         do {
             if let kept = Self.sharedConnection.withLock({ $0 }) {
                 do {
@@ -278,7 +280,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                     Self.forget(kept)
                 }
             }
-            let fresh = try await perform { call in call.connection }
+            let fresh = try await Self.openConnection(timeout: timeout)
             do {
                 return try await work(fresh)
             } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
@@ -286,45 +288,43 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 throw error
             }
         } catch {
-            throw Self.secureStoreError(from: error, timedOut: false, timeout: timeout)
+            throw Self.secureStoreError(from: error)
         }
     }
 
-    /// Runs `work` on a worker thread with a connection, a timeout and the task's cancellation,
-    /// and maps whatever it throws to `SecureStoreError` (or `CancellationError`).
+    /// Runs blocking `work` on a worker thread (see `withConnection`), for everything that uses
+    /// libsecret's blocking calls: writes, locked items, the unlock dialog.
     private func perform<T: Sendable>(timeout: Duration? = nil, _ work: @escaping @Sendable (Call) throws -> T) async throws -> T {
-        try Task.checkCancellation()
-        try Self.checkSessionBus()
         let timeout = timeout ?? self.timeout
-        let cancellation = GCancellation()
         let interaction = userInteraction
+        return try await withConnection(timeout: timeout) { connection in
+            try await Self.onWorker(timeout: timeout) { cancellation in
+                try work(Call(connection: connection, cancellation: cancellation, userInteraction: interaction))
+            }
+        }
+    }
+
+    /// Runs `work` on one of the backend's threads with a GCancellable that the task's
+    /// cancellation cancels, and a watchdog that cancels it when one step (a D-Bus call, or the
+    /// unlock dialog) has waited `timeout`; that ends in `timeoutError`, as does a step that
+    /// still has not ended two seconds later. Other errors are passed on as thrown.
+    private static func onWorker<T: Sendable>(timeout: Duration, _ work: @escaping @Sendable (GCancellation) throws -> T) async throws -> T {
+        let cancellation = GCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let resumption = ResumeOnce(continuation)
-                let watchdog = Watchdog(cancellation: cancellation, timeout: timeout) {
-                    resumption.resume(with: .failure(Self.timeoutError(timeout)))
+                let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { cancellation.nanosecondsInStep }) {
+                    cancellation.timeOut()
+                    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) {
+                        resumption.resume(with: .failure(timeoutError(timeout)))
+                    }
                 }
                 BlockingWorkers.shared.submit {
-                    let result = Result { () throws -> T in
-                        let (connection, isNew) = try Self.connection(cancellation)
-                        do {
-                            return try work(Call(connection: connection, cancellation: cancellation, userInteraction: interaction))
-                        } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
-                            Self.forget(connection)
-                            // A connection kept from earlier calls may predate a daemon restart:
-                            // try once more on a new one. Every call's steps may be repeated.
-                            guard !isNew else { throw error }
-                            let (fresh, _) = try Self.connection(cancellation)
-                            do {
-                                return try work(Call(connection: fresh, cancellation: cancellation, userInteraction: interaction))
-                            } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
-                                Self.forget(fresh)
-                                throw error
-                            }
-                        }
-                    }
+                    let result = Result { try work(cancellation) }
                     watchdog.stop()
-                    resumption.resume(with: result.mapError { Self.secureStoreError(from: $0, timedOut: cancellation.timedOut, timeout: timeout) })
+                    resumption.resume(with: result.mapError { error in
+                        cancellation.timedOut && GCancellation.isCancellation(error) ? timeoutError(timeout) : error
+                    })
                 }
             }
         } onCancel: {
@@ -332,19 +332,19 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }
     }
 
-    /// The shared connection, opened if there is none; `isNew` when this call opened it.
-    private static func connection(_ cancellation: GCancellation) throws -> (connection: SecretServiceConnection, isNew: Bool) {
-        if let connection = sharedConnection.withLock({ $0 }) { return (connection, false) }
+    /// Opens a connection (on a worker thread) and shares it, unless another call shared one first.
+    private static func openConnection(timeout: Duration) async throws -> SecretServiceConnection {
+        try checkSessionBus()
         let opened: SecretServiceConnection
         do {
-            opened = try SecretServiceConnection(cancellation: cancellation)
-        } catch {
+            opened = try await onWorker(timeout: timeout) { try SecretServiceConnection(cancellation: $0) }
+        } catch let error as GLibError {
             throw ConnectionFailure(error: error)
         }
-        return sharedConnection.withLock { cached in
-            if let cached { return (cached, false) }
-            cached = opened
-            return (opened, true)
+        return sharedConnection.withLock { shared in
+            if let shared { return shared }
+            shared = opened
+            return opened
         }
     }
 
@@ -373,18 +373,17 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     /// A failure to open the connection: whatever its GLib code, the service is unavailable
-    /// (unless the call was cancelled or timed out meanwhile).
+    /// (unless the call was cancelled meanwhile).
     private struct ConnectionFailure: Error {
         var error: GLibError
     }
 
     /// The one place where GLib's and libsecret's errors become SecureStore's.
-    private static func secureStoreError(from error: any Error, timedOut: Bool, timeout: Duration) -> any Error {
+    private static func secureStoreError(from error: any Error) -> any Error {
         let connecting = error is ConnectionFailure
         guard let error = (error as? ConnectionFailure)?.error ?? error as? GLibError else { return error }
-        if error.is(GLibErrors.io, GLibErrors.cancelled) {
-            return timedOut ? timeoutError(timeout) : CancellationError()
-        }
+        // A step cancelled by its watchdog is already a timeout error (see onWorker).
+        if error.is(GLibErrors.io, GLibErrors.cancelled) { return CancellationError() }
         let details = (domain: error.domainName, code: Int(error.code))
         if GLibErrors.isTimeout(error) {
             return SecureStoreError(.timeout, "The Secret Service did not answer: \(error.message)",
@@ -525,63 +524,4 @@ private final class ResumeOnce<T: Sendable>: Sendable {
     }
 }
 
-/// Times a call out when one of its steps (a D-Bus call, or the unlock dialog) has waited
-/// `timeout` without an answer: a bulk operation of many quick steps may take longer in all.
-/// Cancels the call's GCancellable, which libsecret honours; if the call still has not ended
-/// two seconds later, `onStuck` ends the wait for it anyway.
-private final class Watchdog: Sendable {
-    private let cancellation: GCancellation
-    private let timeout: Duration
-    private let onStuck: @Sendable () -> Void
-    /// DispatchWorkItem is thread-safe, though not marked Sendable.
-    private final class PendingCheck: @unchecked Sendable {
-        let item: DispatchWorkItem
-        init(_ item: DispatchWorkItem) { self.item = item }
-    }
-    private let pending = Mutex<PendingCheck?>(nil)
-    private let stopped = Atomic(false)
-
-    init(cancellation: GCancellation, timeout: Duration, onStuck: @escaping @Sendable () -> Void) {
-        self.cancellation = cancellation
-        self.timeout = timeout
-        self.onStuck = onStuck
-        schedule(after: .nanoseconds(timeout.nanoseconds))
-    }
-
-    func stop() {
-        stopped.store(true, ordering: .sequentiallyConsistent)
-        // Dropping the pending check also breaks the cycle watchdog -> check -> watchdog.
-        pending.withLock { pending in
-            pending?.item.cancel()
-            pending = nil
-        }
-    }
-
-    private func schedule(after delay: DispatchTimeInterval) {
-        let check = PendingCheck(DispatchWorkItem { [weak self] in self?.check() })
-        pending.withLock { $0 = check }
-        guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay, execute: check.item)
-    }
-
-    private func check() {
-        guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
-        let limit = UInt64(timeout.nanoseconds)
-        let inStep = cancellation.nanosecondsInStep
-        guard inStep >= limit else {
-            schedule(after: .nanoseconds(Int(limit - inStep)))
-            return
-        }
-        cancellation.timeOut()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) { [onStuck] in onStuck() }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, capped where `Int` would overflow.
-    fileprivate var nanoseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(min(seconds, Int64(Int.max / 1_000_000_000) - 1)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-    }
-}
 #endif
