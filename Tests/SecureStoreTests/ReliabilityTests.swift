@@ -103,6 +103,15 @@ struct ReliabilityTests {
         #expect(outcome.standardOutput.contains("available=false"))
     }
 
+    @Test func isAvailableAnswersPromptlyWhileManyWritesQueue() async throws {
+        // Writes run libsecret's blocking calls on the backend's few threads; isAvailable must
+        // not wait behind them (it once did, for over two seconds, and said "unavailable").
+        let outcome = try await Subprocess.inPrivateKeyring("'\(Self.probe)' busy-available --app busy-test --timeout 30")
+        #expect(outcome.standardOutput.contains("available=true"), "\(outcome.standardOutput)\(outcome.standardError)")
+        let milliseconds = outcome.standardOutput.firstMatch(of: /ms=(\d+)/).map { Int($0.1)! } ?? .max
+        #expect(milliseconds < Slack.milliseconds(1000), "answered in \(milliseconds) ms")
+    }
+
     @Test func aServiceThatAnswersWronglyGivesTypedErrorsNotACrash() async throws {
         // The daemon dies and an impostor takes its name, answering every call with a reply of
         // the wrong shape: calls on the connection made to the real daemon must fail cleanly,

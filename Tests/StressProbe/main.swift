@@ -24,6 +24,9 @@
 //       After the warm-up pause (see --warm), during which the script replaces the daemon:
 //       reads "token" and writes and reads another key, printing "read=VALUE|nil|CODE" and
 //       "write=ok|wrong|CODE".
+//   StressProbe busy-available --app A
+//       Starts 800 concurrent setItems, then asks isAvailable() while they queue; prints
+//       "available=true|false ms=N".
 //   StressProbe impostor
 //       Takes the name org.freedesktop.secrets on the session bus and answers every method
 //       call with a reply of the wrong shape (one string), as a broken or hostile service
@@ -221,6 +224,18 @@ case "idle-restart":
         say("read=\(describe(error))")
     }
     await sayWhetherWritesWork("write", key: "after")
+case "busy-available":
+    let writers = Task {
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<800 { group.addTask { try? await store.setItem("busy\(index)", "v") } }
+        }
+    }
+    try await Task.sleep(for: .milliseconds(200))
+    let start = ContinuousClock.now
+    let available = await store.isAvailable()
+    say("available=\(available) ms=\(milliseconds(since: start))")
+    writers.cancel()
+    exit(0)
 case "impostor":
     #if canImport(CLibSecret)
     var error: UnsafeMutablePointer<GError>?

@@ -322,6 +322,18 @@ final class SecretServiceConnection: @unchecked Sendable {
         }
     }
 
+    /// The collection path behind an alias such as `default`, or `nil` when the alias is unset,
+    /// asked without blocking a thread (see `call`).
+    func collectionPath(forAlias alias: String, timeout: Duration) async throws -> String? {
+        try await call(Self.servicePath, "org.freedesktop.Secret.Service", "ReadAlias",
+                       tuple([g_variant_new_string(alias)]), replyType: "(o)", timeout: timeout) { body in
+            let path = g_variant_get_child_value(body, 0)
+            defer { g_variant_unref(path) }
+            let string = String(cString: g_variant_get_string(path, nil))
+            return string == "/" ? nil : string   // the service's "no such alias"
+        }
+    }
+
     /// Whether the collection at `path` (an alias path works too) is locked, asked without
     /// blocking a thread (see `call`).
     func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {

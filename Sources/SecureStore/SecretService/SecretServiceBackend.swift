@@ -32,7 +32,7 @@ public enum UserInteraction: Sendable, Hashable {
 /// can ask the Secret Service for any item of an unlocked collection.
 ///
 /// Nothing blocks Swift's cooperative pool. Reads (`getItem`'s common case, `containsItem`,
-/// `allKeys`) send their D-Bus calls without waiting, and a message filter on the bus
+/// `allKeys`, `isAvailable`) send their D-Bus calls without waiting, and a message filter on the bus
 /// connection hands each reply to the waiting task; everything else (writes, locked items, the
 /// unlock dialog, opening a connection) runs libsecret's blocking calls on threads this backend
 /// owns. Every wait on the service has a timeout, and calls honour task cancellation.
@@ -72,12 +72,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public var canUseBiometricAuthentication: Bool { false }
 
     public func isAvailable() async -> Bool {
-        do {
-            try await perform(timeout: min(timeout, .seconds(3))) { call in _ = try call.defaultCollectionPath() }
-            return true
-        } catch {
-            return false
-        }
+        // A non-blocking call: the answer never waits behind other calls' blocking work.
+        let timeout = min(timeout, .seconds(3))
+        return (try? await withConnection(timeout: timeout) { connection in
+            try await connection.collectionPath(forAlias: "default", timeout: timeout) != nil
+        }) ?? false
     }
 
     public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
