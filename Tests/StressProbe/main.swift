@@ -25,8 +25,8 @@
 //       reads "token" and writes and reads another key, printing "read=VALUE|nil|CODE" and
 //       "write=ok|wrong|CODE".
 //   StressProbe busy-available --app A
-//       Starts 800 concurrent setItems, then asks isAvailable() while they queue; prints
-//       "available=true|false ms=N".
+//       Opens its connection (one isAvailable()), starts 800 concurrent setItems, then asks
+//       isAvailable() again while they queue; prints "available=true|false ms=N".
 //   StressProbe impostor
 //       Takes the name org.freedesktop.secrets on the session bus and answers every method
 //       call with a reply of the wrong shape (one string), as a broken or hostile service
@@ -225,6 +225,7 @@ case "idle-restart":
     }
     await sayWhetherWritesWork("write", key: "after")
 case "busy-available":
+    _ = await store.isAvailable()
     let writers = Task {
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<800 { group.addTask { try? await store.setItem("busy\(index)", "v") } }

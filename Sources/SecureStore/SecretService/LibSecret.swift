@@ -658,11 +658,12 @@ private final class PendingReplies<T: Sendable>: Sendable {
     /// Starts the timeout once the calls are on their way: it ends the batch when no reply has
     /// come for `timeout` (many replies may take longer in all).
     func start(serials: [guint32], timeout: Duration) {
-        let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { [weak self] in
-            self?.state.withLock { DispatchTime.now().uptimeNanoseconds - $0.lastProgress.uptimeNanoseconds } ?? 0
-        }) { [weak self] in
-            self?.fail(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
-                                 message: "The Secret Service did not answer in time"))
+        // The cycle self -> watchdog -> self ends with the batch (see `end`).
+        let watchdog = Watchdog(timeout: timeout, idleNanoseconds: {
+            self.state.withLock { DispatchTime.now().uptimeNanoseconds - $0.lastProgress.uptimeNanoseconds }
+        }) {
+            self.fail(GLibError(domain: GLibErrors.io, code: Int32(bitPattern: GLibErrors.ioTimedOut),
+                                message: "The Secret Service did not answer in time"))
         }
         let ended = state.withLock { state in
             state.serials = serials

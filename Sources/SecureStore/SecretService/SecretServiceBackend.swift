@@ -336,7 +336,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try checkSessionBus()
         let opened: SecretServiceConnection
         do {
-            opened = try await onWorker(timeout: timeout) { try SecretServiceConnection(cancellation: $0) }
+            // Many first calls at once each queue a job here; those that start after one has
+            // opened the connection take it instead of opening their own.
+            opened = try await onWorker(timeout: timeout) { cancellation in
+                try sharedConnection.withLock({ $0 }) ?? SecretServiceConnection(cancellation: cancellation)
+            }
         } catch let error as GLibError {
             throw ConnectionFailure(error: error)
         }

@@ -5,7 +5,9 @@ import Synchronization
 /// Ends a wait that has gone `timeout` without progress: a bulk operation of many quick steps
 /// (many D-Bus replies, say) may take longer in all. It checks back when the timeout could
 /// first have passed, and again whenever progress pushed that moment further out; once the wait
-/// has been idle for `timeout`, it calls `onTimeout` (once) and stops.
+/// has been idle for `timeout`, it calls `onTimeout` (once) and stops. Until then its pending
+/// check keeps it alive: call `stop()` when the wait ends. (No weak reference: LeakSanitizer
+/// reports a weakly referenced object's side table as leaked if the process exits meanwhile.)
 final class Watchdog: Sendable {
     private let timeout: UInt64
     private let idleNanoseconds: @Sendable () -> UInt64
@@ -29,7 +31,7 @@ final class Watchdog: Sendable {
 
     func stop() {
         stopped.store(true, ordering: .sequentiallyConsistent)
-        // Dropping the pending check also breaks the cycle watchdog -> check -> watchdog.
+        // Dropping the pending check breaks the cycle watchdog -> check -> watchdog.
         pending.withLock { pending in
             pending?.item.cancel()
             pending = nil
@@ -37,7 +39,7 @@ final class Watchdog: Sendable {
     }
 
     private func schedule(after nanoseconds: UInt64) {
-        let check = PendingCheck(DispatchWorkItem { [weak self] in self?.check() })
+        let check = PendingCheck(DispatchWorkItem { self.check() })
         pending.withLock { $0 = check }
         guard !stopped.load(ordering: .sequentiallyConsistent) else { return }
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds)), execute: check.item)
