@@ -658,7 +658,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
     /// Starts the timeout once the calls are on their way: it ends the batch when no reply has
     /// come for `timeout` (many replies may take longer in all).
     func start(serials: [guint32], timeout: Duration) {
-        // The cycle self -> watchdog -> self ends with the batch (see `end`).
+        // Its closures hold self until the batch ends and stops it (see `end`).
         let watchdog = Watchdog(timeout: timeout, idleNanoseconds: {
             self.state.withLock { DispatchTime.now().uptimeNanoseconds - $0.lastProgress.uptimeNanoseconds }
         }) {
@@ -668,7 +668,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
         let ended = state.withLock { state in
             state.serials = serials
             state.lastProgress = .now()
-            state.watchdog = watchdog
+            if !state.ended { state.watchdog = watchdog }
             return state.ended
         }
         if ended {
