@@ -8,6 +8,9 @@
 //   SecureStoreBenchmark --only-get N     N getItem hits then N raw lookups, with user and
 //                                         system CPU per call: for profiling (perf record).
 //   SecureStoreBenchmark --only-allkeys N N allKeys of 1,000 items, with CPU per call.
+//   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K]
+//                                         N calls from 16 tasks, printing resident memory,
+//                                         descriptors and threads every K calls (Soak.swift).
 import CLibsecretBaseline
 import Foundation
 import SecureStore
@@ -119,6 +122,12 @@ let memory = SecureStore(backend: InMemoryBackend(applicationID: application))
 guard await store.isAvailable() else {
     FileHandle.standardError.write(Data("No Secret Service: run this through Scripts/benchmark.\n".utf8))
     exit(1)
+}
+
+if let calls = option("--soak").flatMap(Int.init) {
+    try await soak(calls: calls, timeout: .seconds(Int(option("--timeout") ?? "30")!),
+                   restarts: Int(option("--restarts") ?? "0")!, every: Int(option("--every") ?? "100000")!)
+    exit(0)
 }
 
 // For profiling (valgrind --tool=callgrind): only N getItem hits, then exit.
