@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(
             name: "SecureStoreTests",
             // The executables are run as subprocesses by the tests.
-            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow", "StressProbe"]
+            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow", "StressProbe", "SecureStoreBenchmark"]
         ),
     ],
     swiftLanguageModes: [.v6]

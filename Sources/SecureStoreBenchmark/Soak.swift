@@ -32,8 +32,8 @@ struct Footprint: CustomStringConvertible {
 /// `containsItem`, 2 `setItem` overwrites and 2 `allKeys`, over 10 keys. Prints the footprint
 /// every `every` calls and the growth from the end of the first 10,000 calls to the end.
 /// With `restarts`, kills the keyring daemon and starts a new one that many times while the
-/// load goes on (run it on a bus that activates nothing: SECURESTORE_NO_ACTIVATION=1), counting
-/// the typed errors that the restarts cause.
+/// load goes on, starting after the first 10,000 calls (run it on a bus that activates nothing:
+/// SECURESTORE_NO_ACTIVATION=1), counting the typed errors that the restarts cause.
 func soak(calls: Int, timeout: Duration, restarts: Int, every: Int) async throws {
     let backend = try SecretServiceBackend(
         applicationID: "dev.securestore.Soak.\(getpid())", userInteraction: .notAllowed, timeout: timeout)
@@ -50,6 +50,8 @@ func soak(calls: Int, timeout: Duration, restarts: Int, every: Int) async throws
 
     let daemonRestarts = Task<Int, Never>.detached {
         var done = 0
+        // Restarts begin once the first 10,000 calls are done: growth is measured from there.
+        while restarts > 0, counts.warm.withLock({ $0 }) == nil { try? await Task.sleep(for: .milliseconds(50)) }
         for _ in 0..<restarts {
             try? await Task.sleep(for: .milliseconds(300))
             guard restartKeyringDaemon() else { break }

@@ -148,9 +148,8 @@ enum GLibErrors {
 /// is a `GDBusProxy`, which may be used from several threads at once.
 final class SecretServiceConnection: @unchecked Sendable {
     private let service: UnsafeMutablePointer<SecretService>
-    /// Takes the replies to calls made without waiting (see `callEach`), while the filter is installed.
-    private let replies = ReplyRouter()
-    private let filterID: guint
+    /// Takes the replies to calls made without waiting (see `callEach`).
+    private var replies: ReplyRouter { ReplyRouter.shared }
 
     private var proxy: UnsafeMutablePointer<GDBusProxy> {
         UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
@@ -168,18 +167,14 @@ final class SecretServiceConnection: @unchecked Sendable {
                             message: "libsecret returned no Secret Service proxy")
         }
         self.service = service
-        let bus = g_dbus_proxy_get_connection(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self))
+        let bus = g_dbus_proxy_get_connection(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self))!
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
         g_dbus_connection_set_exit_on_close(bus, 0)
-        // The filter holds the router until GLib drops the filter (see `deinit`).
-        filterID = g_dbus_connection_add_filter(
-            bus, ReplyRouter.filter, Unmanaged.passRetained(replies).toOpaque(),
-            { router in Unmanaged<ReplyRouter>.fromOpaque(router!).release() })
+        ReplyRouter.shared.install(on: bus)
     }
 
     deinit {
-        g_dbus_connection_remove_filter(bus, filterID)
         g_object_unref(service)
     }
 
@@ -408,7 +403,7 @@ final class SecretServiceConnection: @unchecked Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 pending.attach(continuation)
                 do {
-                    let serials = try replies.send(messages, on: bus) { index in
+                    let sent = try replies.send(messages, on: bus) { index in
                         { reply in
                             pending.receive(Result { () throws(GLibError) -> T in
                                 guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
@@ -418,7 +413,7 @@ final class SecretServiceConnection: @unchecked Sendable {
                             }, at: index)
                         }
                     }
-                    pending.start(serials: serials, timeout: timeout)
+                    pending.start(calls: sent, timeout: timeout)
                 } catch {
                     pending.fail(error)
                 }
@@ -566,47 +561,78 @@ private func objectPaths(_ array: OpaquePointer) -> [String] {
 
 /// Routes the replies of calls sent without waiting to their callers. A message filter on the
 /// bus connection sees every incoming message on GDBus's I/O thread; it takes the replies to
-/// these calls (by serial) and lets everything else through.
-private final class ReplyRouter: Sendable {
+/// these calls (by connection and serial) and lets everything else through.
+///
+/// One router serves the whole process, and each bus connection gets its filter once, for the
+/// connection's life. A filter removed from a connection is freed later, on the main context of
+/// the thread that added it, which an app need not ever iterate: a router per Secret Service
+/// connection leaked once per daemon restart. A daemon restart keeps the bus connection, so it
+/// installs nothing new; a new bus connection gets one filter, which GLib frees with it.
+final class ReplyRouter: Sendable {
     /// Receives a reply's body (borrowed for the duration) or its error, on GDBus's I/O thread.
     typealias Handler = @Sendable (Result<OpaquePointer?, GLibError>) -> Void
 
-    private let handlers = Locked<[guint32: Handler]>([:])
+    /// A call awaiting its reply: its bus connection (as an address) and its serial there.
+    struct Call: Hashable, Sendable {
+        var bus: UInt
+        var serial: guint32
+    }
+
+    static let shared = ReplyRouter()
+
+    private let handlers = Locked<[Call: Handler]>([:])
+    /// Whether `install(on:)` added the filter to a connection, kept on the connection itself.
+    private static let installedKey = "dev.securestore.reply-filter"
+    private let installing = Locked(())
+
+    /// Adds the filter to `bus` unless it has it already.
+    func install(on bus: OpaquePointer) {
+        let object = UnsafeMutablePointer<GObject>(bus)
+        installing.withLock { _ in
+            guard g_object_get_data(object, Self.installedKey) == nil else { return }
+            _ = g_dbus_connection_add_filter(bus, Self.filter, nil, nil)
+            g_object_set_data(object, Self.installedKey, UnsafeMutableRawPointer(bitPattern: 1))
+        }
+    }
 
     /// Queues `messages` and registers `handler(index)` for the reply to `messages[index]`. All
     /// under one lock, so that no reply can reach the filter before its handler is there.
-    /// Returns the messages' serials; if one cannot be sent, those already sent are forgotten.
-    func send(_ messages: [OpaquePointer], on bus: OpaquePointer, handler: (Int) -> Handler) throws(GLibError) -> [guint32] {
-        try handlers.withLock { handlers throws(GLibError) in
-            var serials: [guint32] = []
-            serials.reserveCapacity(messages.count)
+    /// Returns the calls; if one cannot be sent, those already sent are forgotten.
+    func send(_ messages: [OpaquePointer], on bus: OpaquePointer, handler: (Int) -> Handler) throws(GLibError) -> [Call] {
+        let address = UInt(bitPattern: UnsafeRawPointer(bus))
+        return try handlers.withLock { handlers throws(GLibError) in
+            var calls: [Call] = []
+            calls.reserveCapacity(messages.count)
             for (index, message) in messages.enumerated() {
                 var serial: guint32 = 0
                 do throws(GLibError) {
                     _ = try withGError { g_dbus_connection_send_message(bus, message, G_DBUS_SEND_MESSAGE_FLAGS_NONE, &serial, $0) }
                 } catch {
-                    serials.forEach { handlers.removeValue(forKey: $0) }
+                    calls.forEach { handlers.removeValue(forKey: $0) }
                     throw error
                 }
-                handlers[serial] = handler(index)
-                serials.append(serial)
+                let call = Call(bus: address, serial: serial)
+                handlers[call] = handler(index)
+                calls.append(call)
             }
-            return serials
+            return calls
         }
     }
 
-    /// Forgets the calls with `serials` (timed out or cancelled).
-    func remove(_ serials: [guint32]) {
-        handlers.withLock { handlers in serials.forEach { handlers.removeValue(forKey: $0) } }
+    /// Forgets `calls` (timed out or cancelled).
+    func remove(_ calls: [Call]) {
+        handlers.withLock { handlers in calls.forEach { handlers.removeValue(forKey: $0) } }
     }
 
-    static let filter: GDBusMessageFilterFunction = { _, message, incoming, router in
-        guard incoming != 0, let message, let router else { return message }
+    /// How many calls await a reply: for tests, which check that ended calls leave nothing.
+    var pendingCount: Int { handlers.withLock { $0.count } }
+
+    private static let filter: GDBusMessageFilterFunction = { bus, message, incoming, _ in
+        guard incoming != 0, let message, let bus else { return message }
         let type = g_dbus_message_get_message_type(message)
-        guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR,
-              let handler = Unmanaged<ReplyRouter>.fromOpaque(router).takeUnretainedValue()
-                  .handlers.withLock({ $0.removeValue(forKey: g_dbus_message_get_reply_serial(message)) })
-        else { return message }
+        guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR else { return message }
+        let call = Call(bus: UInt(bitPattern: UnsafeRawPointer(bus)), serial: g_dbus_message_get_reply_serial(message))
+        guard let handler = shared.handlers.withLock({ $0.removeValue(forKey: call) }) else { return message }
         // Ours: answer the caller and drop the message.
         defer { g_object_unref(UnsafeMutableRawPointer(message)) }
         var error: UnsafeMutablePointer<GError>?
@@ -634,7 +660,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
         /// Set once the outcome is decided; `early` holds it until a continuation is attached.
         var ended = false
         var early: Result<Replies, any Error>?
-        var serials: [guint32] = []
+        var calls: [ReplyRouter.Call] = []
         var lastProgress = DispatchTime.now()
         var watchdog: Watchdog?
     }
@@ -657,7 +683,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
 
     /// Starts the timeout once the calls are on their way: it ends the batch when no reply has
     /// come for `timeout` (many replies may take longer in all).
-    func start(serials: [guint32], timeout: Duration) {
+    func start(calls: [ReplyRouter.Call], timeout: Duration) {
         // Its closures hold self until the batch ends and stops it (see `end`).
         let watchdog = Watchdog(timeout: timeout, idleNanoseconds: {
             self.state.withLock { DispatchTime.now().uptimeNanoseconds - $0.lastProgress.uptimeNanoseconds }
@@ -666,14 +692,14 @@ private final class PendingReplies<T: Sendable>: Sendable {
                                 message: "The Secret Service did not answer in time"))
         }
         let ended = state.withLock { state in
-            state.serials = serials
+            state.calls = calls
             state.lastProgress = .now()
             if !state.ended { state.watchdog = watchdog }
             return state.ended
         }
         if ended {
             watchdog.stop()
-            router.remove(serials)
+            router.remove(calls)
         }
     }
 
@@ -694,7 +720,7 @@ private final class PendingReplies<T: Sendable>: Sendable {
     }
 
     private func end(_ outcome: Result<Replies, any Error>) {
-        let (continuation, serials, watchdog) = state.withLock { state -> (Waiter?, [guint32], Watchdog?) in
+        let (continuation, calls, watchdog) = state.withLock { state -> (Waiter?, [ReplyRouter.Call], Watchdog?) in
             guard !state.ended else { return (nil, [], nil) }
             state.ended = true
             if state.continuation == nil { state.early = outcome }
@@ -702,10 +728,10 @@ private final class PendingReplies<T: Sendable>: Sendable {
                 state.continuation = nil
                 state.watchdog = nil
             }
-            return (state.continuation, state.serials, state.watchdog)
+            return (state.continuation, state.calls, state.watchdog)
         }
         watchdog?.stop()
-        if case .failure = outcome { router.remove(serials) }
+        if case .failure = outcome { router.remove(calls) }
         continuation?.resume(with: outcome)
     }
 }
