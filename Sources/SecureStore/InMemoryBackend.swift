@@ -13,7 +13,7 @@ import Synchronization
 /// ```
 ///
 /// Backends that share one ``Keyring`` behave like applications sharing one desktop keyring:
-/// each sees only its own ``applicationID``'s items.
+/// each sees only its own ``applicationID``'s items, and the items of the access groups it names.
 public final class InMemoryBackend: SecureStoreBackend {
     /// Storage shared by the backends made with it, like a desktop keyring shared by apps.
     public final class Keyring: Sendable {
@@ -40,31 +40,46 @@ public final class InMemoryBackend: SecureStoreBackend {
         public var records: [Record] {
             state.withLock { state in
                 state.items.map { id, item in
-                    Record(application: id.application, service: id.service, key: id.key,
-                           accessible: item.accessible, isSynchronizable: id.isSynchronizable)
+                    Record(application: id.namespace.application, accessGroup: id.namespace.accessGroup,
+                           service: id.service, key: id.key, accessible: item.accessible,
+                           isSynchronizable: id.isSynchronizable)
                 }
-            }.sorted { ($0.application, $0.service, $0.key) < ($1.application, $1.service, $1.key) }
+            }.sorted { ($0.application ?? "", $0.accessGroup ?? "", $0.service, $0.key) < ($1.application ?? "", $1.accessGroup ?? "", $1.service, $1.key) }
         }
     }
 
     /// What the keyring records about an item, without its value.
     public struct Record: Sendable, Equatable {
-        public var application: String
+        /// The application whose item it is; `nil` for an access group's item.
+        public var application: String?
+        /// The access group whose item it is; `nil` for an application's own item.
+        public var accessGroup: String?
         public var service: String
         public var key: String
         public var accessible: KeychainAccessible
         public var isSynchronizable: Bool
     }
 
+    /// Whose item it is: an application's own, or an access group's (shared by every
+    /// application that names the group).
+    fileprivate enum Namespace: Hashable {
+        case application(String)
+        case accessGroup(String)
+
+        var application: String? { if case .application(let name) = self { name } else { nil } }
+        var accessGroup: String? { if case .accessGroup(let name) = self { name } else { nil } }
+    }
+
     fileprivate struct ItemID: Hashable {
-        var application: String
+        var namespace: Namespace
         var service: String
         var key: String
         var isSynchronizable: Bool
     }
 
     fileprivate struct Item {
-        var value: String
+        var value: [UInt8]
+        var kind: ValueKind
         var accessible: KeychainAccessible
     }
 
@@ -91,7 +106,7 @@ public final class InMemoryBackend: SecureStoreBackend {
         keyring.state.withLock { $0.simulatedError == nil }
     }
 
-    public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
+    public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
         try withUnlockedState { state in
             var targets = options.synchronizable.matchingStates
             if options.synchronizable == .any {
@@ -100,12 +115,12 @@ public final class InMemoryBackend: SecureStoreBackend {
                 if targets.isEmpty { targets = [false] }
             }
             for isSynchronizable in targets {
-                state.items[id(key, options, isSynchronizable)] = Item(value: value, accessible: options.keychainAccessible)
+                state.items[id(key, options, isSynchronizable)] = Item(value: value, kind: kind, accessible: options.keychainAccessible)
             }
         }
     }
 
-    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
         try withState { state in
             let found = options.synchronizable.matchingStates.compactMap { state.items[id(key, options, $0)] }.first
             guard let found else { return nil }
@@ -151,11 +166,15 @@ public final class InMemoryBackend: SecureStoreBackend {
     }
 
     private func id(_ key: String, _ options: SecureStoreOptions, _ isSynchronizable: Bool) -> ItemID {
-        ItemID(application: applicationID, service: options.service, key: key, isSynchronizable: isSynchronizable)
+        ItemID(namespace: namespace(options), service: options.service, key: key, isSynchronizable: isSynchronizable)
+    }
+
+    private func namespace(_ options: SecureStoreOptions) -> Namespace {
+        options.accessGroup.map(Namespace.accessGroup) ?? .application(applicationID)
     }
 
     private func matches(_ id: ItemID, _ options: SecureStoreOptions) -> Bool {
-        id.application == applicationID && id.service == options.service
+        id.namespace == namespace(options) && id.service == options.service
             && options.synchronizable.matchingStates.contains(id.isSynchronizable)
     }
 

@@ -13,9 +13,9 @@ import Synchronization
 /// `SecureStore` validates keys, values and options, then delegates to a
 /// ``SecureStoreBackend``. It is a value type and `Sendable`: copy it freely between tasks.
 public struct SecureStore: Sendable {
-    /// The largest value, in bytes of UTF-8, that SecureStore stores: 1 MiB. Larger values
-    /// throw ``SecureStoreError/Code/valueTooLarge`` on every backend. A keyring is for small
-    /// secrets; gnome-keyring rewrites its whole file on every change.
+    /// The largest value, in bytes (of UTF-8, for a string), that SecureStore stores: 1 MiB.
+    /// Larger values throw ``SecureStoreError/Code/valueTooLarge`` on every backend. A keyring is
+    /// for small secrets; gnome-keyring rewrites its whole file on every change.
     public static let maximumValueSize = 1 << 20
 
     /// The backend every call delegates to.
@@ -26,17 +26,49 @@ public struct SecureStore: Sendable {
         self.backend = backend
     }
 
-    /// Stores `value` under `key`, replacing any value (and accessibility) stored before.
+    /// Stores `value` under `key`, replacing any value (and accessibility) stored before. The
+    /// item holds the string's UTF-8 bytes, labelled `text/plain`.
     public func setItem(_ key: String, _ value: String, options: SecureStoreOptions = SecureStoreOptions()) async throws {
         try Validation.checkKey(key)
-        try Validation.checkValue(value)
+        try Validation.checkValueSize(value.utf8.count)
         try checkOptions(options, isWrite: true)
-        try await backend.setItem(value, forKey: key, options: options)
+        var bytes = Array(value.utf8)
+        defer { wipe(&bytes) }
+        try await backend.setItem(bytes, kind: .text, forKey: key, options: options)
     }
 
     /// The value stored under `key`, or `nil` when there is none. A locked keyring is never
     /// reported as `nil`: it throws.
+    ///
+    /// - Throws: ``SecureStoreError/Code/valueNotUTF8`` when the item holds bytes that are not
+    ///   UTF-8 (stored with ``setBytes(_:_:options:)`` or by another program): read those with
+    ///   ``getBytes(_:options:)``. A value is never returned changed.
     public func getItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> String? {
+        guard var bytes = try await getBytes(key, options: options) else { return nil }
+        defer { wipe(&bytes) }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw SecureStoreError(
+                .valueNotUTF8,
+                "The item under '\(key)' holds \(bytes.count) bytes that are not UTF-8 text; read it with getBytes.")
+        }
+        return text
+    }
+
+    /// Stores the bytes of `value` (a `[UInt8]`, Foundation's `Data`, any collection of bytes)
+    /// under `key` exactly, replacing any value (and accessibility) stored before. The item is
+    /// labelled `application/octet-stream`.
+    public func setBytes(_ key: String, _ value: some Collection<UInt8>, options: SecureStoreOptions = SecureStoreOptions()) async throws {
+        try Validation.checkKey(key)
+        try Validation.checkValueSize(value.count)
+        try checkOptions(options, isWrite: true)
+        var bytes = Array(value)
+        defer { wipe(&bytes) }
+        try await backend.setItem(bytes, kind: .bytes, forKey: key, options: options)
+    }
+
+    /// The bytes stored under `key`, exactly as the keyring holds them, or `nil` when there is
+    /// none. Works for every item, text or not: a string reads back as its UTF-8.
+    public func getBytes(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> [UInt8]? {
         try Validation.checkKey(key)
         try checkOptions(options, isWrite: false)
         return try await backend.getItem(forKey: key, options: options)
@@ -106,6 +138,22 @@ extension SecureStore {
     public func deleteItemSync(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) throws {
         try waitFor { try await self.deleteItem(key, options: options) }
     }
+}
+
+/// Overwrites a transient copy of a value before it is freed (only this copy: Swift's `String`
+/// and the caller's own buffers are beyond reach; see the README's "Secrets in memory").
+func wipe(_ bytes: inout [UInt8]) {
+    bytes.withUnsafeMutableBytes { buffer in
+        guard let base = buffer.baseAddress else { return }
+        memsetExplicit(base, buffer.count)
+    }
+}
+
+/// `memset` that the optimizer may not drop as a dead store.
+@inline(never)
+private func memsetExplicit(_ base: UnsafeMutableRawPointer, _ count: Int) {
+    base.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+    withExtendedLifetime(base) {}
 }
 
 /// Runs `operation` in a new task and parks the calling (non-async) thread until it finishes.

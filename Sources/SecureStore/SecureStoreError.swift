@@ -13,8 +13,17 @@ public struct SecureStoreError: Error, Sendable, Equatable, CustomStringConverti
         public static let invalidKey = Code(rawValue: "ERR_INVALID_KEY")
         /// The options contradict each other or hold an unusable string. Fix the options.
         public static let invalidOptions = Code(rawValue: "ERR_INVALID_OPTIONS")
-        /// The value is over ``SecureStore/maximumValueSize`` bytes of UTF-8. Store less.
+        /// The value is over ``SecureStore/maximumValueSize`` bytes. Store less.
         public static let valueTooLarge = Code(rawValue: "ERR_VALUE_TOO_LARGE")
+        /// A string was asked for, but the item holds bytes that are not UTF-8 (stored as bytes,
+        /// or by another program). Nothing was changed; read it with ``SecureStore/getBytes(_:options:)``.
+        public static let valueNotUTF8 = Code(rawValue: "ERR_VALUE_NOT_UTF8")
+        /// A typed value could not be encoded to JSON (``SecureStore/setValue(_:_:options:)``);
+        /// nothing was stored.
+        public static let encodingFailed = Code(rawValue: "ERR_ENCODING_FAILED")
+        /// The item does not decode as the type asked for (``SecureStore/getValue(_:as:options:)``):
+        /// it was stored as another type or by another program. Nothing was changed.
+        public static let decodingFailed = Code(rawValue: "ERR_DECODING_FAILED")
         /// No D-Bus session bus, or no Secret Service on it. Nothing was changed; try later,
         /// or tell the user to start a keyring (GNOME Keyring, KWallet, KeePassXC).
         public static let serviceUnavailable = Code(rawValue: "ERR_SERVICE_UNAVAILABLE")

@@ -25,18 +25,26 @@ public struct SecureStoreOptions: Sendable, Equatable {
     /// machine, `.yes` only synchronizable ones, `.any` both (reads and deletes).
     public var synchronizable: Synchronizable
 
+    /// Expo's `accessGroup` (Apple's `kSecAttrAccessGroup`): items written with a group are
+    /// shared by every application that names the same group, and invisible to calls without
+    /// it (and to other groups). `nil` (the default) keeps items in the application's own
+    /// namespace. Like the application ID, a group is a namespace, not a security boundary.
+    public var accessGroup: String?
+
     public init(
         keychainService: String? = nil,
         keychainAccessible: KeychainAccessible = .whenUnlocked,
         requireAuthentication: Bool = false,
         authenticationPrompt: String? = nil,
-        synchronizable: Synchronizable = .no
+        synchronizable: Synchronizable = .no,
+        accessGroup: String? = nil
     ) {
         self.keychainService = keychainService
         self.keychainAccessible = keychainAccessible
         self.requireAuthentication = requireAuthentication
         self.authenticationPrompt = authenticationPrompt
         self.synchronizable = synchronizable
+        self.accessGroup = accessGroup
     }
 
     /// ``keychainService``, or ``defaultService`` when it is `nil`.

@@ -22,12 +22,10 @@ enum Validation {
         guard isValidKey(key) else { throw .invalidKey }
     }
 
-    static func checkValue(_ value: String) throws(SecureStoreError) {
-        let size = value.utf8.count
+    static func checkValueSize(_ size: Int) throws(SecureStoreError) {
         guard size <= SecureStore.maximumValueSize else {
             throw SecureStoreError(
-                .valueTooLarge,
-                "The value is \(size) bytes of UTF-8; SecureStore stores at most \(SecureStore.maximumValueSize).")
+                .valueTooLarge, "The value is \(size) bytes; SecureStore stores at most \(SecureStore.maximumValueSize).")
         }
     }
 
@@ -41,6 +39,14 @@ enum Validation {
             }
             guard !service.utf8.contains(0) else {
                 throw .invalidOptions("keychainService must not contain U+0000.")
+            }
+        }
+        if let group = options.accessGroup {
+            guard !group.isEmpty else {
+                throw .invalidOptions("accessGroup must not be empty; use nil for the application's own items.")
+            }
+            guard !group.utf8.contains(0) else {
+                throw .invalidOptions("accessGroup must not contain U+0000.")
             }
         }
         if let prompt = options.authenticationPrompt, prompt.utf8.contains(0) {

@@ -19,6 +19,7 @@ final class BackendFixture: Sendable {
     let applicationPrefix = "securestore-test-\(UUID().uuidString.prefix(8))"
     private let keyring = InMemoryBackend.Keyring()
     private let applicationsUsed = Mutex<Set<String>>([])
+    private let accessGroupsUsed = Mutex<Set<String>>([])
 
     init(_ kind: BackendKind) { self.kind = kind }
 
@@ -38,6 +39,23 @@ final class BackendFixture: Sendable {
         SecureStore(backend: backend(name))
     }
 
+    /// An access group unique to this test, removed at its end.
+    func accessGroup(_ name: String) -> String {
+        let group = "\(applicationPrefix).group.\(name)"
+        accessGroupsUsed.withLock { _ = $0.insert(group) }
+        return group
+    }
+
+    /// What the keyring holds for the key in an access group, values left out.
+    func records(accessGroup: String?, service: String = SecureStoreOptions.defaultService, key: String) async throws -> [InMemoryBackend.Record] {
+        switch kind {
+        case .inMemory:
+            return keyring.records.filter { $0.accessGroup == accessGroup && $0.service == service && $0.key == key }
+        case .secretService:
+            return try await secretServiceBackend("\(applicationPrefix).app").records(service: service, key: key, accessGroup: accessGroup)
+        }
+    }
+
     /// What the keyring holds for (application, service, key), values left out.
     func records(application name: String = "app", service: String = SecureStoreOptions.defaultService, key: String) async throws -> [InMemoryBackend.Record] {
         let applicationID = "\(applicationPrefix).\(name)"
@@ -54,6 +72,9 @@ final class BackendFixture: Sendable {
         guard kind == .secretService else { return }
         for applicationID in applicationsUsed.withLock({ $0 }) {
             try await secretServiceBackend(applicationID).deleteEverything()
+        }
+        for group in accessGroupsUsed.withLock({ $0 }) {
+            try await secretServiceBackend("\(applicationPrefix).app").deleteEverything(accessGroup: group)
         }
     }
 

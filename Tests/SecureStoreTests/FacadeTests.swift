@@ -87,8 +87,8 @@ final class RecordingBackend: SecureStoreBackend {
 
     var canUseBiometricAuthentication: Bool { false }
     func isAvailable() async -> Bool { true }
-    func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws { record("set \(key)") }
-    func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? { record("get \(key)"); return nil }
+    func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws { record("set \(key)") }
+    func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? { record("get \(key)"); return nil }
     func deleteItem(forKey key: String, options: SecureStoreOptions) async throws { record("delete \(key)") }
     func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool { record("contains \(key)"); return false }
     func allKeys(options: SecureStoreOptions) async throws -> [String] { record("allKeys"); return [] }

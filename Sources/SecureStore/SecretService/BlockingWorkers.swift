@@ -1,5 +1,6 @@
-#if canImport(Glibc)
-import Foundation
+#if canImport(CLibSecret)
+import CLibSecret
+import Glibc
 
 /// Threads the Secret Service backend owns for libsecret's blocking D-Bus calls, so that no
 /// such call ever runs on Swift's cooperative thread pool. Threads start on demand, up to a
@@ -7,9 +8,9 @@ import Foundation
 final class BlockingWorkers: @unchecked Sendable {
     static let shared = BlockingWorkers(maximumThreads: 8)
 
-    // Guarded by `condition` (a pthread mutex and condition variable, which ThreadSanitizer
+    // Guarded by `mutex` (a pthread mutex and condition variable, which ThreadSanitizer
     // understands, unlike Synchronization.Mutex's futex on Linux).
-    private let condition = NSCondition()
+    private let mutex = PthreadMutex()
     private var jobs: [@Sendable () -> Void] = []
     private var threads = 0
     private var idle = 0
@@ -21,27 +22,43 @@ final class BlockingWorkers: @unchecked Sendable {
 
     /// Runs `job` on one of the threads.
     func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
+        mutex.lock()
         jobs.append(job)
         let startThread = jobs.count > idle && threads < maximumThreads
         if startThread { threads += 1 }
-        condition.signal()
-        condition.unlock()
-        if startThread {
-            let thread = Thread { [self] in work() }
-            thread.name = "SecureStore.libsecret"
-            thread.start()
+        mutex.signal()
+        mutex.unlock()
+        if startThread { startWorkerThread() }
+    }
+
+    private func startWorkerThread() {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            let workers = Unmanaged<BlockingWorkers>.fromOpaque(context!).takeRetainedValue()
+            securestore_name_this_thread("SecureStore.lib")
+            workers.work()
+        }, context)
+        if status == 0 {
+            pthread_detach(thread)
+        } else {
+            // No new thread: the job waits for one that is running (there is one unless this is
+            // the first, and then the call times out rather than hangs).
+            Unmanaged<BlockingWorkers>.fromOpaque(context).release()
+            mutex.lock()
+            threads -= 1
+            mutex.unlock()
         }
     }
 
-    private func work() {
+    private func work() -> Never {
         while true {
-            condition.lock()
+            mutex.lock()
             idle += 1
-            while jobs.isEmpty { condition.wait() }
+            while jobs.isEmpty { mutex.wait() }
             idle -= 1
             let job = jobs.removeFirst()
-            condition.unlock()
+            mutex.unlock()
             job()
         }
     }

@@ -197,9 +197,9 @@ final class SecretServiceConnection: @unchecked Sendable {
         return (strings(unlocked), strings(locked))
     }
 
-    /// The secret of the item at `path`, decoded as UTF-8; `nil` when libsecret returns none
+    /// The secret of the item at `path`, its bytes exactly; `nil` when libsecret returns none
     /// (a prompt dismissed meanwhile).
-    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> String? {
+    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [UInt8]? {
         cancellation.beginStep()
         let value = try withGError {
             secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0)
@@ -210,11 +210,11 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Creates an item in the collection at `collectionPath`, or, when one with exactly these
     /// attributes exists there, replaces its label and secret. Returns the item's path.
     func createItem(
-        inCollection collectionPath: String, label: String, attributes: [String: String], value: String,
-        cancellation: GCancellation
+        inCollection collectionPath: String, label: String, attributes: [String: String], value: [UInt8],
+        contentType: String, cancellation: GCancellation
     ) throws(GLibError) -> String {
         cancellation.beginStep()
-        let secretValue = makeSecretValue(value)
+        let secretValue = makeSecretValue(value, contentType: contentType)
         defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
         let labelVariant = g_variant_ref_sink(g_variant_new_string(label))
         let attributesVariant = g_variant_ref_sink(makeStringDictionary(attributes))
@@ -233,6 +233,16 @@ final class SecretServiceConnection: @unchecked Sendable {
                 cancellation.cancellable, $0)
         }
         return takeString(path) ?? ""
+    }
+
+    /// The content type of the secret of the item at `path`.
+    func contentType(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        cancellation.beginStep()
+        guard let value = try withGError({ secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0) }) else {
+            return nil
+        }
+        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+        return secret_value_get_content_type(value).map { String(cString: $0) }
     }
 
     func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
@@ -294,9 +304,9 @@ final class SecretServiceConnection: @unchecked Sendable {
         }
     }
 
-    /// The secrets of the unlocked items at `paths`, decoded as UTF-8, by path; items locked or
-    /// gone meanwhile are left out. Blocks no thread (see `call`).
-    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: String] {
+    /// The secrets of the unlocked items at `paths`, their bytes exactly, by path; items locked
+    /// or gone meanwhile are left out. Blocks no thread (see `call`).
+    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: [UInt8]] {
         guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
             throw GLibError.protocolViolation("No transfer session is open")
         }
@@ -307,7 +317,7 @@ final class SecretServiceConnection: @unchecked Sendable {
                               replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body in
             let secrets = g_variant_get_child_value(body, 0)
             defer { g_variant_unref(secrets) }
-            var values: [String: String] = [:]
+            var values: [String: [UInt8]] = [:]
             for path in paths {
                 guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
                 defer { g_variant_unref(encoded) }
@@ -447,14 +457,13 @@ final class SecretServiceConnection: @unchecked Sendable {
         return attributes
     }
 
-    /// A `SecretValue` holding exactly the UTF-8 bytes of `value` (NULs included), copied by
-    /// libsecret into its wiping memory. Swift's own `String` storage is not copied first.
-    private func makeSecretValue(_ value: String) -> OpaquePointer {
-        var value = value
-        return value.withUTF8 { bytes in
+    /// A `SecretValue` holding exactly `value` (NULs included), copied by libsecret into its
+    /// wiping memory.
+    private func makeSecretValue(_ value: [UInt8], contentType: String) -> OpaquePointer {
+        value.withUnsafeBufferPointer { bytes in
             let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: gchar.self) }
             return "".withCString { empty in
-                secret_value_new(start ?? empty, gssize(bytes.count), "text/plain")
+                secret_value_new(start ?? empty, gssize(bytes.count), contentType)
             }
         }
     }
@@ -500,13 +509,14 @@ private func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
     return g_variant_get_variant(boxed)
 }
 
-/// Takes ownership of a `SecretValue` and returns its bytes decoded as UTF-8 (NULs included).
+/// Takes ownership of a `SecretValue` and returns its bytes, exactly (NULs and bytes that are
+/// not UTF-8 included: whether they make a string is for the caller to decide).
 /// `secret_value_unref` wipes libsecret's copy (egg-secure memory) before freeing it.
-private func takeSecret(_ value: OpaquePointer) -> String? {
+private func takeSecret(_ value: OpaquePointer) -> [UInt8]? {
     defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
     var length: gsize = 0
     guard let bytes = secret_value_get(value, &length) else { return nil }
-    return String(decoding: UnsafeRawBufferPointer(start: bytes, count: Int(length)), as: UTF8.self)
+    return Array(UnsafeRawBufferPointer(start: bytes, count: Int(length)))
 }
 
 /// Whether a collection's `Locked` property value, which it takes, says it is locked.

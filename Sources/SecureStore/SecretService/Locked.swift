@@ -1,11 +1,13 @@
 #if canImport(Glibc)
-import Foundation
+import Glibc
 
-/// A value guarded by a pthread mutex (`NSLock`). Used where the lock is taken on GDBus's own
-/// thread as well as Swift's: ThreadSanitizer understands pthread mutexes, but not the futex
-/// behind `Synchronization.Mutex` on Linux, and would report every access as a race.
+/// A value guarded by a pthread mutex. Used where the lock is taken on GDBus's own thread as
+/// well as Swift's: ThreadSanitizer understands pthread mutexes, but not the futex behind
+/// `Synchronization.Mutex` on Linux, and would report every access as a race. (Plain pthreads,
+/// not Foundation's NSLock: the library does not load Foundation, which costs every process
+/// that links it, the `securestore` command above all, milliseconds at start.)
 final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let mutex = PthreadMutex()
     private var value: Value
 
     init(_ value: Value) {
@@ -13,9 +15,34 @@ final class Locked<Value>: @unchecked Sendable {
     }
 
     func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
-        lock.lock()
-        defer { lock.unlock() }
+        mutex.lock()
+        defer { mutex.unlock() }
         return try body(&value)
     }
+}
+
+/// A pthread mutex with a fixed address (a Swift stored property may move), and a condition
+/// variable to wait on it with.
+final class PthreadMutex: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    /// Waits for `signal()`, with the mutex held (it is released while waiting).
+    func wait() { pthread_cond_wait(condition, mutex) }
+    func signal() { pthread_cond_signal(condition) }
 }
 #endif

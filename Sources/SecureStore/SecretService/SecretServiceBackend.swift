@@ -19,14 +19,18 @@ public enum UserInteraction: Sendable, Hashable {
 /// | attribute | value |
 /// | --- | --- |
 /// | `xdg:schema` | ``schemaName`` |
-/// | `application` | the application ID |
+/// | `application` | the application ID (items of an access group have none) |
+/// | `access-group` | `accessGroup`, only on items written with one |
 /// | `service` | `keychainService`, `app` by default |
 /// | `key` | the key |
 /// | `accessible` | Expo's constant name, e.g. `WHEN_UNLOCKED` |
 /// | `synchronizable` | `true` or `false` |
 ///
-/// Its label reads `application / service / key`. Lookups match application, service, key and
-/// synchronizable only, so changing the accessibility replaces the item instead of adding one.
+/// Its label reads `application / service / key` (`group / service / key` for a group's item).
+/// Lookups match application (or access group), service, key and synchronizable only, so
+/// changing the accessibility replaces the item instead of adding one. The secret's content type
+/// is `text/plain` for a string and `application/octet-stream` for bytes, and for a string
+/// holding U+0000, which KWallet would cut at the NUL as text: exactness wins over the label.
 ///
 /// The application ID is a namespace, not a security boundary: any process of the same user
 /// can ask the Secret Service for any item of an unlocked collection.
@@ -44,6 +48,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public enum Attribute {
         public static let schema = "xdg:schema"
         public static let application = "application"
+        public static let accessGroup = "access-group"
         public static let service = "service"
         public static let key = "key"
         public static let accessible = "accessible"
@@ -79,24 +84,26 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }) ?? false
     }
 
-    public func setItem(_ value: String, forKey key: String, options: SecureStoreOptions) async throws {
+    public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
+        // KWallet cuts text/* secrets at the first NUL (providers README): label such text bytes.
+        let contentType = kind == .text && value.contains(0) ? ValueKind.bytes.contentType : kind.contentType
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
                 // A locked collection refuses the write; then unlock it (if allowed) and start
                 // over, because it may also have hidden existing items from the search.
                 do {
-                    try self.write(value, forKey: key, options: options, call)
+                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
                 } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
                     try call.unlockDefaultCollection()
-                    try self.write(value, forKey: key, options: options, call)
+                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
                 }
             }
         }
     }
 
     /// One attempt at `setItem`: find the key's items, then create or replace.
-    private func write(_ value: String, forKey key: String, options: SecureStoreOptions, _ call: Call) throws {
-        let label = "\(applicationID) / \(options.service) / \(key)"
+    private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions, _ call: Call) throws {
+        let label = "\(options.accessGroup ?? applicationID) / \(options.service) / \(key)"
         let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
@@ -112,14 +119,14 @@ public final class SecretServiceBackend: SecureStoreBackend {
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
             // Replace-in-place when the attributes are unchanged; otherwise the new item
             // exists before the old one goes, so the key never reads as missing.
-            let path = try call.createItem(label: label, attributes: itemAttributes, value: value)
+            let path = try call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
         }
     }
 
-    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> String? {
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
         if options.synchronizable != .any,
            case .answer(let value) = try await withConnection({ try await self.quickGetItem(forKey: key, options: options, $0) }) {
             return value
@@ -151,7 +158,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     private enum QuickAnswer {
-        case answer(String?)
+        case answer([UInt8]?)
         /// Not the common case: take the full path on a worker thread.
         case undecided
     }
@@ -214,24 +221,33 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     /// What the keyring records about this application's items under (service, key), values
     /// left out; one entry per item.
-    func records(service: String, key: String) async throws -> [InMemoryBackend.Record] {
-        let options = SecureStoreOptions(keychainService: service, synchronizable: .any)
+    func records(service: String, key: String, accessGroup: String? = nil) async throws -> [InMemoryBackend.Record] {
+        let options = SecureStoreOptions(keychainService: service, synchronizable: .any, accessGroup: accessGroup)
         return try await withConnection { connection in
             let paths = try await self.itemPaths(key: key, options: options, connection)
             return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map { attributes in
                 InMemoryBackend.Record(
-                    application: attributes[Attribute.application] ?? "", service: attributes[Attribute.service] ?? "",
-                    key: attributes[Attribute.key] ?? "",
+                    application: attributes[Attribute.application], accessGroup: attributes[Attribute.accessGroup],
+                    service: attributes[Attribute.service] ?? "", key: attributes[Attribute.key] ?? "",
                     accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,
                     isSynchronizable: attributes[Attribute.synchronizable] == "true")
             }
         }
     }
 
-    /// Deletes every item of this application, whatever its service.
-    func deleteEverything() async throws {
+    /// Deletes every item of this application (or with `accessGroup`, of that group),
+    /// whatever its service.
+    func deleteEverything(accessGroup: String? = nil) async throws {
         try await perform { call in
-            try call.deleteItems(matching: [Attribute.schema: Self.schemaName, Attribute.application: self.applicationID])
+            try call.deleteItems(matching: [Attribute.schema: Self.schemaName].merging(self.namespace(accessGroup)) { $1 })
+        }
+    }
+
+    /// The content type the keyring holds for the key's item, for tests; reads the secret.
+    func contentType(ofKey key: String, options: SecureStoreOptions) async throws -> String? {
+        try await perform { call in
+            let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
+            return try found.unlocked.first.flatMap { try call.connection.contentType(ofItemAt: $0, cancellation: call.cancellation) }
         }
     }
 
@@ -240,20 +256,25 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// The attributes that select items: the key's item(s), or with `key: nil` the service's.
     /// `isSynchronizable: nil` follows `options.synchronizable` (`.any` leaves it out).
     private func attributes(key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
-        var attributes = [
-            Attribute.schema: Self.schemaName,
-            Attribute.application: applicationID,
-            Attribute.service: options.service,
-        ]
+        var attributes = namespace(options.accessGroup)
+        attributes[Attribute.schema] = Self.schemaName
+        attributes[Attribute.service] = options.service
         if let key { attributes[Attribute.key] = key }
         let states = isSynchronizable.map { [$0] } ?? options.synchronizable.matchingStates
         if states.count == 1 { attributes[Attribute.synchronizable] = states[0] ? "true" : "false" }
         return attributes
     }
 
+    /// The attribute that keeps items apart: the access group's, or else the application's.
+    /// An item has one of the two, so a search by either never finds the other kind.
+    private func namespace(_ accessGroup: String?) -> [String: String] {
+        accessGroup.map { [Attribute.accessGroup: $0] } ?? [Attribute.application: applicationID]
+    }
+
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
         // NUL cannot occur in any part (validated), so the name is unambiguous.
-        "\(applicationID)\u{0}\(options.service)\u{0}\(key)"
+        let namespace = options.accessGroup.map { "group\u{0}\($0)" } ?? "application\u{0}\(applicationID)"
+        return "\(namespace)\u{0}\(options.service)\u{0}\(key)"
     }
 
     private static let itemLocks = KeyedLock<String>()
@@ -428,7 +449,7 @@ private struct Call {
     }
 
     /// The value at `path`, or `nil` when the item went away since it was found.
-    func secret(ofItemAt path: String) throws -> String? {
+    func secret(ofItemAt path: String) throws -> [UInt8]? {
         do {
             return try connection.secret(ofItemAt: path, cancellation: cancellation)
         } catch where GLibErrors.isNoSuchObject(error) {
@@ -462,9 +483,9 @@ private struct Call {
 
     /// Creates or replaces an item in the default collection. A locked collection fails with
     /// `SECRET_ERROR_IS_LOCKED`, which the caller handles (see `setItem`).
-    func createItem(label: String, attributes: [String: String], value: String) throws -> String {
+    func createItem(label: String, attributes: [String: String], value: [UInt8], contentType: String) throws -> String {
         try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
-                                  value: value, cancellation: cancellation)
+                                  value: value, contentType: contentType, cancellation: cancellation)
     }
 
     /// Whether a search that found nothing should be repeated after an unlock. A locked
