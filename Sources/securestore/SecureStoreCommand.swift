@@ -1,6 +1,8 @@
 import ArgumentParser
-import Foundation
 import SecureStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `securestore`: the desktop keyring from shell scripts, through the SecureStore library.
 @main
@@ -10,8 +12,9 @@ struct SecureStoreCommand: AsyncParsableCommand {
         abstract: "Store, read and delete secrets in the desktop's Secret Service (GNOME Keyring, KWallet, KeePassXC).",
         discussion: """
             Values are read from standard input (or typed at a prompt with no echo on a terminal),
-            never from the command line, where other users could see them in `ps`. Values go to
-            standard output only; messages and errors go to standard error.
+            never from the command line, where other users could see them in `ps`, and stored
+            byte for byte: as text when they are UTF-8, as bytes otherwise. Values go to standard
+            output only, exactly as stored; messages and errors go to standard error.
 
             Exit status:
               0   done, or the item exists
@@ -35,6 +38,9 @@ struct StoreOptions: ParsableArguments {
 
     @Option(help: "The keychain service (default: app).")
     var service: String?
+
+    @Option(help: "An access group: items shared by every application that names it (Expo's accessGroup).")
+    var accessGroup: String?
 
     @Option(help: "Accessibility for set, an Expo constant such as WHEN_UNLOCKED or AFTER_FIRST_UNLOCK.")
     var accessible: String = KeychainAccessible.whenUnlocked.expoName
@@ -65,14 +71,15 @@ struct StoreOptions: ParsableArguments {
         SecureStoreOptions(
             keychainService: service,
             keychainAccessible: KeychainAccessible(expoName: accessible) ?? .whenUnlocked,
-            synchronizable: synchronizable == "yes" ? .yes : synchronizable == "any" ? .any : .no)
+            synchronizable: synchronizable == "yes" ? .yes : synchronizable == "any" ? .any : .no,
+            accessGroup: accessGroup)
     }
 
     /// Runs `body` against the store and turns a `SecureStoreError` into a message on standard
     /// error and the exit status documented above.
     func run(_ body: (SecureStore, SecureStoreOptions) async throws -> Void) async throws {
         do {
-            let applicationID = app ?? ProcessInfo.processInfo.environment["SECURESTORE_APP"] ?? "securestore"
+            let applicationID = app ?? getenv("SECURESTORE_APP").map { String(cString: $0) } ?? "securestore"
             let store = try SecureStore(
                 applicationID: applicationID, userInteraction: noInteraction ? .notAllowed : .allowed,
                 timeout: .milliseconds(Int64(timeout * 1000)))
@@ -85,7 +92,7 @@ struct StoreOptions: ParsableArguments {
 
     func report(error code: String, message: String) {
         if json {
-            Output.standardError(Output.json(["error": code, "message": message]))
+            Output.standardError(Output.json(["error": .string(code), "message": .string(message)]))
         } else {
             Output.standardError("securestore: \(code): \(message)")
         }
@@ -105,17 +112,23 @@ struct StoreOptions: ParsableArguments {
 
 struct SetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "set", abstract: "Store the value read from standard input under KEY.")
+        commandName: "set", abstract: "Store the bytes read from standard input under KEY.")
 
     @OptionGroup var options: StoreOptions
     @Argument(help: "The key: ASCII letters, digits, '.', '-' and '_'.") var key: String
-    @Flag(help: "Store standard input byte for byte; by default one trailing newline is dropped.") var raw = false
+    @Flag(help: "Keep a trailing newline; by default one (LF or CRLF) is dropped. Every other byte is stored as given.") var raw = false
 
     func run() async throws {
-        let value = try ValueInput.read(prompt: "Value for \(key): ", keepTrailingNewline: raw)
+        var value = ValueInput.read(prompt: "Value for \(key): ", keepTrailingNewline: raw)
+        defer { wipe(&value) }
         try await options.run { store, storeOptions in
-            try await store.setItem(key, value, options: storeOptions)
-            if options.json { Output.standardOutput(Output.json(["key": key, "stored": true])) }
+            // UTF-8 is stored as text (text/plain), anything else as bytes: exactly, either way.
+            if let text = String(validating: value, as: UTF8.self) {
+                try await store.setItem(key, text, options: storeOptions)
+            } else {
+                try await store.setBytes(key, value, options: storeOptions)
+            }
+            if options.json { Output.standardOutput(Output.json(["key": .string(key), "stored": .bool(true)])) }
         }
     }
 }
@@ -131,12 +144,19 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         var found = false
         try await options.run { store, storeOptions in
-            guard let value = try await store.getItem(key, options: storeOptions) else { return }
+            guard var value = try await store.getBytes(key, options: storeOptions) else { return }
+            defer { wipe(&value) }
             found = true
             if options.json {
-                Output.standardOutput(Output.json(["key": key, "value": value]))
+                // JSON holds text: a value that is not UTF-8 goes as base64, and says so.
+                if let text = String(validating: value, as: UTF8.self) {
+                    Output.standardOutput(Output.json(["key": .string(key), "value": .string(text)]))
+                } else {
+                    Output.standardOutput(Output.json(["key": .string(key), "value": .string(Output.base64(value)), "encoding": .string("base64")]))
+                }
             } else {
-                Output.write(raw ? value : value + "\n", to: .standardOutput)
+                Output.write(value, to: .standardOutput)
+                if !raw { Output.write("\n", to: .standardOutput) }
             }
         }
         if !found {
@@ -156,7 +176,7 @@ struct DeleteCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run { store, storeOptions in
             try await store.deleteItem(key, options: storeOptions)
-            if options.json { Output.standardOutput(Output.json(["key": key, "deleted": true])) }
+            if options.json { Output.standardOutput(Output.json(["key": .string(key), "deleted": .bool(true)])) }
         }
     }
 }
@@ -171,7 +191,7 @@ struct ListCommand: AsyncParsableCommand {
         try await options.run { store, storeOptions in
             let keys = try await store.allKeys(options: storeOptions)
             if options.json {
-                Output.standardOutput(Output.json(["keys": keys]))
+                Output.standardOutput(Output.json(["keys": .strings(keys)]))
             } else {
                 for key in keys { Output.standardOutput(key) }
             }
@@ -188,7 +208,7 @@ struct ClearCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run { store, storeOptions in
             try await store.deleteAll(options: storeOptions)
-            if options.json { Output.standardOutput(Output.json(["cleared": true])) }
+            if options.json { Output.standardOutput(Output.json(["cleared": .bool(true)])) }
         }
     }
 }
@@ -204,7 +224,7 @@ struct ExistsCommand: AsyncParsableCommand {
         var exists = false
         try await options.run { store, storeOptions in
             exists = try await store.containsItem(key, options: storeOptions)
-            if options.json { Output.standardOutput(Output.json(["key": key, "exists": exists])) }
+            if options.json { Output.standardOutput(Output.json(["key": .string(key), "exists": .bool(exists)])) }
         }
         if !exists { throw ExitCode(1) }
     }

@@ -114,4 +114,39 @@ struct ExamplesAndCommandTests {
         }
         #expect(outcome.standardError.contains("ERR_INVALID_KEY"))
     }
+
+    /// The two defects of issue 11: bytes that are not UTF-8 were replaced by U+FFFD on the way
+    /// in, and the command exited 0. Now every byte is stored and printed exactly.
+    @Test func theCommandStoresAndPrintsBytesExactly() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring("""
+            S="$SECURESTORE"
+            head -c 32 /dev/urandom > "$HOME/k"
+            $S set bin --app bytes-test --raw < "$HOME/k"; echo "set-random=$?"
+            $S get bin --app bytes-test --raw | cmp - "$HOME/k" && echo "random=exact"
+            printf 'caf\\xe9' | $S set lat1 --app bytes-test --raw; echo "set-latin1=$?"
+            echo "latin1=$($S get lat1 --app bytes-test --raw | od -An -tx1 | tr -d ' \\n')"
+            printf 'caf\\xe9\\n' | $S set lat2 --app bytes-test; echo "set-default=$?"
+            echo "default=$($S get lat2 --app bytes-test --raw | od -An -tx1 | tr -d ' \\n')"
+            echo "printed=$($S get lat2 --app bytes-test | od -An -tx1 | tr -d ' \\n')"
+            $S get lat1 --app bytes-test --json; echo
+            printf 'a\\000b' | $S set nul --app bytes-test --raw; echo "nul=$($S get nul --app bytes-test --raw | od -An -tx1 | tr -d ' \\n')"
+            printf 'shared' | $S set tok --app first-app --access-group bytes-test.group; echo "set-group=$?"
+            echo "group-read=$($S get tok --app second-app --access-group bytes-test.group)"
+            $S get tok --app first-app; echo "without-group=$?"
+            $S clear --app first-app --access-group bytes-test.group
+            """)
+        let lines = Self.lines(outcome)
+        let expected = [
+            "set-random=0", "random=exact",
+            "set-latin1=0", "latin1=636166e9",
+            "set-default=0", "default=636166e9",            // the one trailing newline dropped, nothing else
+            "printed=636166e90a",                            // get without --raw adds one newline
+            #"{"encoding":"base64","key":"lat1","value":"Y2Fm6Q=="}"#,
+            "nul=610062",
+            "set-group=0", "group-read=shared", "without-group=1",
+        ]
+        for line in expected {
+            #expect(lines.contains(line), "missing line: \(line)\n\(outcome.standardOutput)\n\(outcome.standardError)")
+        }
+    }
 }

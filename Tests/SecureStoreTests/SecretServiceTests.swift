@@ -66,6 +66,36 @@ struct SecretServiceTests {
         #expect(try await store.getItem("token") == "from Swift")
     }
 
+    /// Bytes that are not UTF-8 cross to and from `secret-tool` exactly, and a string read of
+    /// them is a typed error, never U+FFFD.
+    @Test func bytesInteroperateWithSecretToolBothWays() async throws {
+        let backend = try backend()
+        defer { Task { try? await backend.deleteEverything() } }
+        let store = SecureStore(backend: backend)
+        let attributes = ["xdg:schema", "dev.securestore.Item", "application", backend.applicationID, "service", "app"]
+        let stored = try await Subprocess.run(["bash", "-c", #"printf 'caf\xe9' | secret-tool store --label ext "$@""#, "_"]
+                                              + attributes + ["key", "ext", "accessible", "WHEN_UNLOCKED", "synchronizable", "false"])
+        #expect(stored.status == 0, "\(stored.standardError)")
+        #expect(try await store.getBytes("ext") == [0x63, 0x61, 0x66, 0xE9])
+        let error = await secureStoreError { _ = try await store.getItem("ext") }
+        #expect(error?.code == .valueNotUTF8)
+
+        let bytes: [UInt8] = [0x00, 0xFF, 0xFE, 0x80, 0x0A, 0x41, 0xC3]
+        try await store.setBytes("binary", bytes)
+        let looked = try await Subprocess.run(["bash", "-c", #"secret-tool lookup "$@" | od -An -tx1 | tr -d ' \n'"#, "_"]
+                                              + attributes + ["key", "binary"])
+        #expect(looked.standardOutput == "00fffe800a41c3", "\(looked.standardError)")
+    }
+
+    /// What the item is labelled with: gnome-keyring reports `text/plain` for everything, so
+    /// the choice is checked where it is made.
+    @Test func stringsAreLabelledTextAndBytesOrTextWithNULAreLabelledBytes() {
+        #expect(SecretServiceBackend.contentType(of: Array("plain".utf8), kind: .text) == "text/plain")
+        #expect(SecretServiceBackend.contentType(of: [], kind: .text) == "text/plain")
+        #expect(SecretServiceBackend.contentType(of: Array("a\u{0}b".utf8), kind: .text) == "application/octet-stream")
+        #expect(SecretServiceBackend.contentType(of: [0x41], kind: .bytes) == "application/octet-stream")
+    }
+
     @Test func noSessionBusIsServiceUnavailableFastWithoutAutolaunch() async throws {
         let unset = try await Subprocess.run(
             [Subprocess.securestore, "get", "token", "--no-interaction"],

@@ -235,16 +235,6 @@ final class SecretServiceConnection: @unchecked Sendable {
         return takeString(path) ?? ""
     }
 
-    /// The content type of the secret of the item at `path`.
-    func contentType(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> String? {
-        cancellation.beginStep()
-        guard let value = try withGError({ secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0) }) else {
-            return nil
-        }
-        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-        return secret_value_get_content_type(value).map { String(cString: $0) }
-    }
-
     func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
         _ = try withGError {

@@ -85,8 +85,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
-        // KWallet cuts text/* secrets at the first NUL (providers README): label such text bytes.
-        let contentType = kind == .text && value.contains(0) ? ValueKind.bytes.contentType : kind.contentType
+        let contentType = Self.contentType(of: value, kind: kind)
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { call in
                 // A locked collection refuses the write; then unlock it (if allowed) and start
@@ -99,6 +98,14 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 }
             }
         }
+    }
+
+    /// The content type an item is stored with: the kind's, except that text holding U+0000 is
+    /// labelled as bytes, because KWallet cuts `text/*` secrets at the first NUL (providers
+    /// README): exactness wins over the label. (gnome-keyring ignores the label and reports
+    /// `text/plain` for every secret; KWallet and KeePassXC read it.)
+    static func contentType(of value: [UInt8], kind: ValueKind) -> String {
+        kind == .text && value.contains(0) ? ValueKind.bytes.contentType : kind.contentType
     }
 
     /// One attempt at `setItem`: find the key's items, then create or replace.
@@ -240,14 +247,6 @@ public final class SecretServiceBackend: SecureStoreBackend {
     func deleteEverything(accessGroup: String? = nil) async throws {
         try await perform { call in
             try call.deleteItems(matching: [Attribute.schema: Self.schemaName].merging(self.namespace(accessGroup)) { $1 })
-        }
-    }
-
-    /// The content type the keyring holds for the key's item, for tests; reads the secret.
-    func contentType(ofKey key: String, options: SecureStoreOptions) async throws -> String? {
-        try await perform { call in
-            let found = try call.search(self.attributes(key: key, options: options, isSynchronizable: nil))
-            return try found.unlocked.first.flatMap { try call.connection.contentType(ofItemAt: $0, cancellation: call.cancellation) }
         }
     }
 
