@@ -111,7 +111,7 @@ public struct SecureStore: Sendable {
         backend.canUseBiometricAuthentication
     }
 
-    private func checkOptions(_ options: SecureStoreOptions, isWrite: Bool) throws(SecureStoreError) {
+    func checkOptions(_ options: SecureStoreOptions, isWrite: Bool) throws(SecureStoreError) {
         try Validation.checkOptions(
             options, isWrite: isWrite, canUseBiometricAuthentication: backend.canUseBiometricAuthentication)
     }

@@ -1,0 +1,69 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+// Typed values: any Codable value, stored as JSON text. FoundationEssentials has the JSON
+// coder without Foundation's internationalisation (ICU) data, so this layer adds no start-up cost.
+
+extension SecureStore {
+    /// Stores `value` under `key` as JSON text (`text/plain`, keys sorted), replacing any value
+    /// (and accessibility) stored before. A token with its expiry date, say:
+    ///
+    /// ```swift
+    /// struct Token: Codable { var value: String; var expires: Date }
+    /// try await store.setValue("token", Token(value: "s3cr3t", expires: .now + 3600))
+    /// let token = try await store.getValue("token", as: Token.self)
+    /// ```
+    ///
+    /// - Throws: ``SecureStoreError/Code/encodingFailed`` when JSON cannot hold the value (a
+    ///   `Double.nan`, say); nothing is stored.
+    public func setValue(_ key: String, _ value: some Encodable, options: SecureStoreOptions = SecureStoreOptions()) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var json: [UInt8]
+        do {
+            json = Array(try encoder.encode(value))
+        } catch {
+            throw SecureStoreError(.encodingFailed, "A \(type(of: value)) could not be encoded as JSON: \(Self.describe(error)).")
+        }
+        defer { wipe(&json) }
+        try Validation.checkKey(key)
+        try Validation.checkValueSize(json.count)
+        try checkOptions(options, isWrite: true)
+        try await backend.setItem(json, kind: .text, forKey: key, options: options)
+    }
+
+    /// The value stored under `key`, decoded from JSON as `type`, or `nil` when there is none.
+    ///
+    /// - Throws: ``SecureStoreError/Code/decodingFailed`` when the item does not decode as
+    ///   `type` (stored as another type, or by another program). The message names what did
+    ///   not fit, never the value.
+    public func getValue<Value: Decodable>(_ key: String, as type: Value.Type = Value.self, options: SecureStoreOptions = SecureStoreOptions()) async throws -> Value? {
+        guard var bytes = try await getBytes(key, options: options) else { return nil }
+        defer { wipe(&bytes) }
+        do {
+            return try JSONDecoder().decode(Value.self, from: Data(bytes))
+        } catch {
+            throw SecureStoreError(.decodingFailed, "The item under '\(key)' is not a JSON \(Value.self): \(Self.describe(error)).")
+        }
+    }
+
+    /// What went wrong, in words that name types and coding keys but never a value (a
+    /// DecodingError's own description may quote the JSON it choked on).
+    private static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.isEmpty ? "at the top level" : "at " + context.codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case DecodingError.typeMismatch(let type, let context): return "expected \(type) \(path(context))"
+        case DecodingError.valueNotFound(let type, let context): return "no \(type) \(path(context))"
+        case DecodingError.keyNotFound(let key, let context): return "no key '\(key.stringValue)' \(path(context))"
+        case DecodingError.dataCorrupted(let context): return "not valid JSON, or an invalid value \(path(context))"
+        case EncodingError.invalidValue(let value, let context):
+            return "a \(type(of: value)) JSON cannot hold at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: return "\(type(of: error))"
+        }
+    }
+}
