@@ -7,9 +7,8 @@ let package = Package(
         .library(name: "SecureStore", targets: ["SecureStore"]),
         .executable(name: "securestore", targets: ["securestore"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    ],
+    // No dependencies: swift-argument-parser cost the command 5-8 ms at every start (see
+    // Sources/securestore/Arguments.swift).
     targets: [
         // libsecret and GLib, for the Secret Service backend. All calls into it live in
         // Sources/SecureStore/SecretService/.
@@ -27,7 +26,7 @@ let package = Package(
         // The `securestore` command for shell scripts and the desktop session.
         .executableTarget(
             name: "securestore",
-            dependencies: ["SecureStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SecureStore"]
         ),
         // The benchmark (Scripts/benchmark) and its baseline: libsecret's own calls, from C.
         .target(

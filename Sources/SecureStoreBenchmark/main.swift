@@ -11,6 +11,8 @@
 //   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K]
 //                                         N calls from 16 tasks, printing resident memory,
 //                                         descriptors and threads every K calls (Soak.swift).
+//   SecureStoreBenchmark --command N      N interleaved runs of `securestore get` and
+//                                         `secret-tool lookup` (CommandStartup.swift).
 import CLibsecretBaseline
 import Foundation
 import SecureStore
@@ -122,6 +124,13 @@ let memory = SecureStore(backend: InMemoryBackend(applicationID: application))
 guard await store.isAvailable() else {
     FileHandle.standardError.write(Data("No Secret Service: run this through Scripts/benchmark.\n".utf8))
     exit(1)
+}
+
+if let count = option("--command").flatMap(Int.init) {
+    // The release-built command beside this binary (Scripts/benchmark builds both).
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    try await commandStartup(count: count, securestore: directory.appendingPathComponent("securestore").path)
+    exit(0)
 }
 
 if let calls = option("--soak").flatMap(Int.init) {
