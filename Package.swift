@@ -5,6 +5,8 @@ let package = Package(
     name: "SecureStore",
     products: [
         .library(name: "SecureStore", targets: ["SecureStore"]),
+        // Typed (Codable) values, as JSON: `import SecureStoreCodable`.
+        .library(name: "SecureStoreCodable", targets: ["SecureStoreCodable"]),
         .executable(name: "securestore", targets: ["securestore"]),
     ],
     // No dependencies: swift-argument-parser cost the command 5-8 ms at every start (see
@@ -23,6 +25,8 @@ let package = Package(
                 .target(name: "CLibSecret", condition: .when(platforms: [.linux])),
             ]
         ),
+        // Typed values on top of the core, with FoundationEssentials' JSON coder (see its file).
+        .target(name: "SecureStoreCodable", dependencies: ["SecureStore"]),
         // The `securestore` command for shell scripts and the desktop session.
         .executableTarget(
             name: "securestore",
@@ -73,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "SecureStoreTests",
             // The executables are run as subprocesses by the tests.
-            dependencies: ["SecureStore", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow", "StressProbe", "SecureStoreBenchmark"]
+            dependencies: ["SecureStore", "SecureStoreCodable", "securestore", "QuickStart", "LockedKeyring", "CredentialFlow", "StressProbe", "SecureStoreBenchmark"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -18,10 +18,10 @@ public struct SecureStoreError: Error, Sendable, Equatable, CustomStringConverti
         /// A string was asked for, but the item holds bytes that are not UTF-8 (stored as bytes,
         /// or by another program). Nothing was changed; read it with ``SecureStore/getBytes(_:options:)``.
         public static let valueNotUTF8 = Code(rawValue: "ERR_VALUE_NOT_UTF8")
-        /// A typed value could not be encoded to JSON (``SecureStore/setValue(_:_:options:)``);
+        /// A typed value could not be encoded to JSON (`setValue` of the SecureStoreCodable module);
         /// nothing was stored.
         public static let encodingFailed = Code(rawValue: "ERR_ENCODING_FAILED")
-        /// The item does not decode as the type asked for (``SecureStore/getValue(_:as:options:)``):
+        /// The item does not decode as the type asked for (`getValue` of SecureStoreCodable):
         /// it was stored as another type or by another program. Nothing was changed.
         public static let decodingFailed = Code(rawValue: "ERR_DECODING_FAILED")
         /// No D-Bus session bus, or no Secret Service on it. Nothing was changed; try later,

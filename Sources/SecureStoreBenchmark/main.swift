@@ -11,7 +11,8 @@
 //   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K]
 //                                         N calls from 16 tasks, printing resident memory,
 //                                         descriptors and threads every K calls (Soak.swift).
-//   SecureStoreBenchmark --command N      N interleaved runs of `securestore get` and
+//   SecureStoreBenchmark --command N [--securestore PATH]
+//                                         N interleaved runs of `securestore get` and
 //                                         `secret-tool lookup` (CommandStartup.swift).
 import CLibsecretBaseline
 import Foundation
@@ -127,9 +128,9 @@ guard await store.isAvailable() else {
 }
 
 if let count = option("--command").flatMap(Int.init) {
-    // The release-built command beside this binary (Scripts/benchmark builds both).
+    // The command given (Scripts/benchmark passes the static build), else the one beside this binary.
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    try await commandStartup(count: count, securestore: directory.appendingPathComponent("securestore").path)
+    try await commandStartup(count: count, securestore: option("--securestore") ?? directory.appendingPathComponent("securestore").path)
     exit(0)
 }
 

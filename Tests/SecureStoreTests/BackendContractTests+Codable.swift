@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SecureStore
+import SecureStoreCodable
 
 /// Typed values: Codable in, the same value out, or a typed error that holds no value.
 extension BackendContractTests {
