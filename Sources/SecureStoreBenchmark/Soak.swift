@@ -33,11 +33,13 @@ struct Footprint: CustomStringConvertible {
 /// every `every` calls and the growth from the end of the first 10,000 calls to the end.
 /// With `restarts`, kills the keyring daemon and starts a new one that many times while the
 /// load goes on, starting after the first 10,000 calls (run it on a bus that activates nothing:
-/// SECURESTORE_NO_ACTIVATION=1), counting the typed errors that the restarts cause.
-func soak(calls: Int, timeout: Duration, restarts: Int, every: Int) async throws {
-    let backend = try SecretServiceBackend(
-        applicationID: "dev.securestore.Soak.\(getpid())", userInteraction: .notAllowed, timeout: timeout)
-    let store = SecureStore(backend: backend)
+/// SECURESTORE_NO_ACTIVATION=1), counting the typed errors that the restarts cause. With
+/// `inMemory`, the same load on InMemoryBackend.
+func soak(calls: Int, timeout: Duration, restarts: Int, every: Int, inMemory: Bool) async throws {
+    let application = "dev.securestore.Soak.\(getpid())"
+    let store = inMemory
+        ? SecureStore(backend: InMemoryBackend(applicationID: application))
+        : SecureStore(backend: try SecretServiceBackend(applicationID: application, userInteraction: .notAllowed, timeout: timeout))
     let options = SecureStoreOptions(keychainService: "soak")
     let keys = (0..<10).map { "key\($0)" }
     for key in keys { try await store.setItem(key, "soak value of \(key)", options: options) }
@@ -45,7 +47,7 @@ func soak(calls: Int, timeout: Duration, restarts: Int, every: Int) async throws
     let counts = SoakCounts(restarts: restarts)
     let start = Footprint.now()
     let clock = ContinuousClock.now
-    print("soak: \(calls) calls from 16 tasks, timeout \(timeout), \(restarts) daemon restarts")
+    print("soak: \(calls) calls from 16 tasks, \(inMemory ? "InMemoryBackend" : "timeout \(timeout)"), \(restarts) daemon restarts")
     print("calls=0 \(start)")
 
     let daemonRestarts = Task<Int, Never>.detached {

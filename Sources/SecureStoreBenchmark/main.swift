@@ -8,7 +8,7 @@
 //   SecureStoreBenchmark --only-get N     N getItem hits then N raw lookups, with user and
 //                                         system CPU per call: for profiling (perf record).
 //   SecureStoreBenchmark --only-allkeys N N allKeys of 1,000 items, with CPU per call.
-//   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K]
+//   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K] [--in-memory]
 //                                         N calls from 16 tasks, printing resident memory,
 //                                         descriptors and threads every K calls (Soak.swift).
 //   SecureStoreBenchmark --command N [--securestore PATH]
@@ -136,7 +136,8 @@ if let count = option("--command").flatMap(Int.init) {
 
 if let calls = option("--soak").flatMap(Int.init) {
     try await soak(calls: calls, timeout: .seconds(Int(option("--timeout") ?? "30")!),
-                   restarts: Int(option("--restarts") ?? "0")!, every: Int(option("--every") ?? "100000")!)
+                   restarts: Int(option("--restarts") ?? "0")!, every: Int(option("--every") ?? "100000")!,
+                   inMemory: arguments.contains("--in-memory"))
     exit(0)
 }
 
@@ -219,6 +220,15 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
     (rawHit, paired["get-hit"]) = try await measurePair(iterations,
         raw: { _ in var found: Int32 = 0; require(baseline_lookup(application, service, "raw-over", &found), "lookup") },
         wrapped: { _ in _ = try await store.getItem("pair-over", options: options) })
+    // The bytes API against the same raw calls: it should cost what the string API costs.
+    let bytes = Array(value.utf8)
+    let rawBytesOver: Percentiles, rawBytesHit: Percentiles
+    (rawBytesOver, paired["set-bytes-overwrite"]) = try await measurePair(iterations,
+        raw: { _ in require(baseline_store(application, service, "raw-over", value), "store") },
+        wrapped: { _ in try await store.setBytes("pair-over", bytes, options: options) })
+    (rawBytesHit, paired["get-bytes-hit"]) = try await measurePair(iterations,
+        raw: { _ in var found: Int32 = 0; require(baseline_lookup(application, service, "raw-over", &found), "lookup") },
+        wrapped: { _ in _ = try await store.getBytes("pair-over", options: options) })
     (rawMiss, paired["get-miss"]) = try await measurePair(iterations,
         raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
         wrapped: { _ = try await store.getItem("pair-missing-\($0)", options: options) })
@@ -239,6 +249,8 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
             try await target.setItem("over", value, options: options)
             stats["set-overwrite"] = try await measure(count) { _ in try await target.setItem("over", value, options: options) }
             stats["get-hit"] = try await measure(count) { _ in _ = try await target.getItem("over", options: options) }
+            stats["get-bytes-hit"] = try await measure(count) { _ in _ = try await target.getBytes("over", options: options) }
+            stats["set-bytes-overwrite"] = try await measure(count) { _ in try await target.setBytes("over", Array(value.utf8), options: options) }
             stats["get-miss"] = try await measure(count) { _ = try await target.getItem(misses[$0], options: options) }
             stats["contains"] = try await measure(count) { _ in _ = try await target.containsItem("over", options: options) }
             stats["allKeys"] = try await measure(max(10, iterations / 10)) { _ in _ = try await target.allKeys(options: options) }
@@ -253,20 +265,23 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
                 (section, "setItem (new key)", rawNew, perStore["set-new"], nil),
                 (section, "setItem (overwrite)", rawOver, perStore["set-overwrite"], nil),
                 (section, "getItem (hit)", rawHit, perStore["get-hit"], nil),
+                (section, "getBytes (hit)", rawBytesHit, perStore["get-bytes-hit"], nil),
+                (section, "setBytes (overwrite)", rawBytesOver, perStore["set-bytes-overwrite"], nil),
                 (section, "getItem (miss)", rawMiss, perStore["get-miss"], nil),
                 (section, "deleteItem", rawClear, perStore["delete"], nil),
                 (section, "containsItem", nil, perStore["contains"], nil),
                 (section, "allKeys", nil, perStore["allKeys"], nil),
             ]
         } else {
-            let order = ["set-new", "set-overwrite", "get-hit", "get-miss", "delete", "contains", "allKeys"]
+            let order = ["set-new", "set-overwrite", "get-hit", "get-bytes-hit", "set-bytes-overwrite", "get-miss", "delete", "contains", "allKeys"]
             for (index, operation) in order.enumerated() {
                 let rowIndex = rows.count - order.count + index
                 rows[rowIndex].inMemory = perStore[operation]
             }
         }
     }
-    for (name, stats) in [("store-new", rawNew), ("store-overwrite", rawOver), ("lookup-hit", rawHit), ("lookup-miss", rawMiss), ("clear", rawClear)] {
+    for (name, stats) in [("store-new", rawNew), ("store-overwrite", rawOver), ("lookup-hit", rawHit), ("lookup-miss", rawMiss), ("clear", rawClear),
+                          ("store-overwrite-for-bytes", rawBytesOver), ("lookup-hit-for-bytes", rawBytesHit)] {
         results["\(section).raw.\(name)"] = stats.json
     }
 }
