@@ -22,7 +22,7 @@
 /// - Select items by `options.synchronizable` (``Synchronizable/matchingStates``): `.no` only
 ///   non-synchronizable items, `.yes` only synchronizable ones, `.any` both, preferring the
 ///   non-synchronizable item when a read finds both.
-/// - On ``setItem(_:forKey:options:)``, replace both the value and the accessibility of an
+/// - On ``setItem(_:kind:forKey:options:)``, replace both the value and the accessibility of an
 ///   existing item, never let an existing key read as missing meanwhile, and leave exactly one
 ///   item per (key, synchronizable state). With `.any`, update every existing item of the key,
 ///   or create a non-synchronizable one when there is none.
