@@ -235,6 +235,32 @@ final class SecretServiceConnection: @unchecked Sendable {
         return takeString(path) ?? ""
     }
 
+    /// Replaces the secret of the item at `path` (`Item.SetSecret`), keeping its attributes and
+    /// label: an overwrite that is no `CreateItem` (see `SecretServiceBackend.write`).
+    func setSecret(ofItemAt path: String, value: [UInt8], contentType: String, cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        let secretValue = makeSecretValue(value, contentType: contentType)
+        defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
+        guard let encoded = secret_service_encode_dbus_secret(service, secretValue) else {
+            throw GLibError.protocolViolation("No transfer session is open")
+        }
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                bus, g_dbus_proxy_get_name(proxy), path, "org.freedesktop.Secret.Item", "SetSecret", tuple([encoded]), nil,
+                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable, $0)
+        }
+        reply.map { g_variant_unref($0) }
+    }
+
+    /// The attributes of the item at `path`.
+    func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
+        guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else {
+            return [:]
+        }
+        defer { g_variant_unref(dictionary) }
+        return Self.stringDictionary(dictionary)
+    }
+
     func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
         _ = try withGError {

@@ -124,9 +124,18 @@ public final class SecretServiceBackend: SecureStoreBackend {
             try call.ensureUnlocked(found.locked)
             var itemAttributes = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
-            // Replace-in-place when the attributes are unchanged; otherwise the new item
-            // exists before the old one goes, so the key never reads as missing.
-            let path = try call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
+            let path: String
+            if let existing = found.all.first, try call.hasOurAttributes(existing, itemAttributes) {
+                // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
+                // CreateItem(replace: true) over an existing item with an "Access Request" dialog,
+                // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.)
+                try call.connection.setSecret(ofItemAt: existing, value: value, contentType: contentType, cancellation: call.cancellation)
+                path = existing
+            } else {
+                // New attributes (or none yet): the new item exists before the old one goes, so
+                // the key never reads as missing.
+                path = try call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
+            }
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
@@ -454,6 +463,18 @@ private struct Call {
         } catch where GLibErrors.isNoSuchObject(error) {
             return nil
         }
+    }
+
+    /// Whether the item at `path` carries exactly `attributes` among its own. Providers may add
+    /// attributes of their own (KeePassXC adds Title, UserName, URL, Notes, Path, Uuid), so only
+    /// ours are compared.
+    func hasOurAttributes(_ path: String, _ attributes: [String: String]) throws -> Bool {
+        let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
+        let ours = [SecretServiceBackend.Attribute.schema, SecretServiceBackend.Attribute.application,
+                    SecretServiceBackend.Attribute.accessGroup, SecretServiceBackend.Attribute.service,
+                    SecretServiceBackend.Attribute.key, SecretServiceBackend.Attribute.accessible,
+                    SecretServiceBackend.Attribute.synchronizable]
+        return ours.allSatisfy { stored[$0] == attributes[$0] }
     }
 
     /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
