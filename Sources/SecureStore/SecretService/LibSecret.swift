@@ -292,9 +292,30 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// Whether the collection at `path` (an alias path such as
-    /// `/org/freedesktop/secrets/aliases/default` works too) is locked.
+    /// `/org/freedesktop/secrets/aliases/default` works too) is locked. A collection that does
+    /// not exist (an alias that names none: a fresh account has no login keyring yet) is not:
+    /// it hides nothing.
     func isLocked(collectionAt path: String, cancellation: GCancellation) throws(GLibError) -> Bool {
-        takeLockedFlag(try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation))
+        do {
+            return takeLockedFlag(try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation))
+        } catch where GLibErrors.isNoSuchObject(error) {
+            return false
+        }
+    }
+
+    /// Creates a collection (the service asks the user for its password, with its own dialog)
+    /// and gives it `alias`. Returns its path.
+    func createCollection(label: String, alias: String, cancellation: GCancellation) throws(GLibError) -> String {
+        cancellation.beginStep()
+        let collection = try withGError {
+            secret_collection_create_sync(service, label, alias, SECRET_COLLECTION_CREATE_NONE, cancellation.cancellable, $0)
+        }
+        guard let collection else {
+            throw GLibError.protocolViolation("The Secret Service created no collection")
+        }
+        defer { g_object_unref(collection) }
+        let proxy = UnsafeMutableRawPointer(collection).assumingMemoryBound(to: GDBusProxy.self)
+        return String(cString: g_dbus_proxy_get_object_path(proxy))
     }
 
     /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
@@ -356,11 +377,15 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// Whether the collection at `path` (an alias path works too) is locked, asked without
-    /// blocking a thread (see `call`).
+    /// blocking a thread (see `call`). One that does not exist is not (see the blocking variant).
     func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {
-        try await call(path, "org.freedesktop.DBus.Properties", "Get",
-                       propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), replyType: "(v)", timeout: timeout) { body in
-            takeLockedFlag(unboxPropertyReply(g_variant_ref(body)))
+        do {
+            return try await call(path, "org.freedesktop.DBus.Properties", "Get",
+                                  propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), replyType: "(v)", timeout: timeout) { body in
+                takeLockedFlag(unboxPropertyReply(g_variant_ref(body)))
+            }
+        } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+            return false
         }
     }
 

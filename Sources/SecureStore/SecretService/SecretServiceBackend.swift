@@ -95,6 +95,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
                     try call.unlockDefaultCollection()
                     try self.write(value, contentType: contentType, forKey: key, options: options, call)
+                } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+                    // No default collection (a fresh account's keyring has no login keyring yet):
+                    // make one, as libsecret's secret_password_store does, then write.
+                    guard try call.createDefaultCollectionIfMissing() else { throw error }
+                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
                 }
             }
         }
@@ -526,6 +531,25 @@ private struct Call {
     /// Unlocks the default collection (the service wants its real path, not the alias).
     func unlockDefaultCollection() throws {
         try ensureUnlocked([try defaultCollectionPath()])
+    }
+
+    /// Creates the default collection when there is none, through the service's own dialog
+    /// (it asks for the new keyring's password), or throws when that is not allowed or the user
+    /// dismisses it. Returns `false` when a default collection exists.
+    func createDefaultCollectionIfMissing() throws -> Bool {
+        guard try connection.collectionPath(forAlias: "default", cancellation: cancellation) == nil else { return false }
+        guard userInteraction == .allowed else {
+            throw SecureStoreError(.interactionNotAllowed, "The Secret Service has no default keyring (no login keyring yet); creating one asks the user for its password, and user interaction is not allowed.")
+        }
+        do {
+            _ = try connection.createCollection(label: "Login", alias: "default", cancellation: cancellation)
+        } catch {
+            // Cancelled, timed out or gone: the usual mapping. Anything else is the dialog's answer.
+            if GCancellation.isCancellation(error) || GLibErrors.isTimeout(error) || GLibErrors.isUnavailable(error) { throw error }
+            throw SecureStoreError(.authenticationCanceled, "The Secret Service has no default keyring, and the dialog that creates one was dismissed or could not be shown: \(error.message)",
+                                   backendDomain: error.domainName, backendCode: Int(error.code))
+        }
+        return true
     }
 
     func defaultCollectionPath() throws -> String {
