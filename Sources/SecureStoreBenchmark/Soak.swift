@@ -23,6 +23,25 @@ struct Footprint: CustomStringConvertible {
         return Footprint(residentKiB: field("VmRSS"), descriptors: descriptors, threads: field("Threads"))
     }
 
+    /// How many of this process's threads bear each name.
+    static func threadNames() -> [String: Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.reduce(into: [:]) { counts, task in
+            let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            counts[name, default: 0] += 1
+        }
+    }
+
+    /// How many open descriptors point at each kind of thing (socket, anon_inode:[eventfd], ...).
+    static func descriptorKinds() -> [String: Int] {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return descriptors.reduce(into: [:]) { counts, descriptor in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(descriptor)")) ?? "?"
+            counts[target.hasPrefix("/") ? "file" : String(target.prefix { $0 != ":" || target.hasPrefix("anon_inode") }.prefix(24)), default: 0] += 1
+        }
+    }
+
     var description: String {
         String(format: "rss=%.1fMiB fds=%d threads=%d", Double(residentKiB) / 1024, descriptors, threads)
     }
@@ -117,6 +136,8 @@ func soak(calls: Int, timeout: Duration, restarts: Int, every: Int, inMemory: Bo
     print(String(format: "growth from 10,000 calls to the end: rss %+.1f MiB, fds %+d, threads %+d",
                  Double(end.residentKiB - base.residentKiB) / 1024, end.descriptors - base.descriptors, end.threads - base.threads))
     print("rss_growth_kib=\(end.residentKiB - base.residentKiB)")
+    print("threads by name: \(Footprint.threadNames())")
+    print("descriptors by kind: \(Footprint.descriptorKinds())")
     try await store.deleteAll(options: options)
 }
 

@@ -7,6 +7,9 @@ import Glibc
 /// limit, and then wait for work for the rest of the process's life.
 final class BlockingWorkers: @unchecked Sendable {
     static let shared = BlockingWorkers(maximumThreads: 8)
+    /// One thread for opening connections, so that opens never run side by side (see
+    /// `SecretServiceBackend.openConnection`).
+    static let connectionOpener = BlockingWorkers(maximumThreads: 1)
 
     // Guarded by `mutex` (a pthread mutex and condition variable, which ThreadSanitizer
     // understands, unlike Synchronization.Mutex's futex on Linux).

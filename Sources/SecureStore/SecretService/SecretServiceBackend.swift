@@ -341,7 +341,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// cancellation cancels, and a watchdog that cancels it when one step (a D-Bus call, or the
     /// unlock dialog) has waited `timeout`; that ends in `timeoutError`, as does a step that
     /// still has not ended two seconds later. Other errors are passed on as thrown.
-    private static func onWorker<T: Sendable>(timeout: Duration, _ work: @escaping @Sendable (GCancellation) throws -> T) async throws -> T {
+    private static func onWorker<T: Sendable>(
+        _ workers: BlockingWorkers = .shared, timeout: Duration, _ work: @escaping @Sendable (GCancellation) throws -> T
+    ) async throws -> T {
         let cancellation = GCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
@@ -352,7 +354,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                         resumption.resume(with: .failure(timeoutError(timeout)))
                     }
                 }
-                BlockingWorkers.shared.submit {
+                workers.submit {
                     let result = Result { try work(cancellation) }
                     watchdog.stop()
                     resumption.resume(with: result.mapError { error in
@@ -370,10 +372,16 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try checkSessionBus()
         let opened: SecretServiceConnection
         do {
-            // Many first calls at once each queue a job here; those that start after one has
-            // opened the connection take it instead of opening their own.
-            opened = try await onWorker(timeout: timeout) { cancellation in
-                try sharedConnection.withLock({ $0 }) ?? SecretServiceConnection(cancellation: cancellation)
+            // Many calls at once (a process's first, or every task after a daemon restart) each
+            // queue a job here, on the one thread that opens connections: the first opens, the
+            // rest take what it opened. Each libsecret proxy opened and dropped leaves a few KB
+            // inside GLib, so a restart must cost one open, not one per task (it was 8.6), and
+            // the waiting must not fill the worker pool (it added 9 threads and 18 descriptors).
+            opened = try await onWorker(BlockingWorkers.connectionOpener, timeout: timeout) { cancellation in
+                if let shared = sharedConnection.withLock({ $0 }) { return shared }
+                let fresh = try SecretServiceConnection(cancellation: cancellation)
+                sharedConnection.withLock { $0 = fresh }
+                return fresh
             }
         } catch let error as GLibError {
             throw ConnectionFailure(error: error)
