@@ -127,7 +127,7 @@ struct DesktopPromptTests {
         let outcome = try await Subprocess.onDesktop("""
             printf 'kept' | $SECURESTORE set token --app desktop-test
             lock_login
-            $SECURESTORE get token --app desktop-test --timeout 3 &
+            $SECURESTORE get token --app desktop-test --timeout \(Int(Slack.seconds(6))) &
             reader=$!
             $UNLOCK_DIALOG wait 15 >/dev/null && echo "dialog shown"
             wait $reader; echo "get=$?"

@@ -129,18 +129,13 @@ public final class SecretServiceBackend: SecureStoreBackend {
             try call.ensureUnlocked(found.locked)
             var itemAttributes = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
-            let path: String
-            if let existing = found.all.first, try call.hasOurAttributes(existing, itemAttributes) {
-                // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
-                // CreateItem(replace: true) over an existing item with an "Access Request" dialog,
-                // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.)
-                try call.connection.setSecret(ofItemAt: existing, value: value, contentType: contentType, cancellation: call.cancellation)
-                path = existing
-            } else {
-                // New attributes (or none yet): the new item exists before the old one goes, so
-                // the key never reads as missing.
-                path = try call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
-            }
+            // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
+            // CreateItem(replace: true) over an existing item with an "Access Request" dialog,
+            // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.)
+            // Otherwise (new attributes, no item, or one deleted meanwhile by another process) a
+            // new item, which exists before the old one goes, so the key never reads as missing.
+            let path = try found.all.first.flatMap { try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) }
+                ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
@@ -475,6 +470,18 @@ private struct Call {
             return try connection.secret(ofItemAt: path, cancellation: cancellation)
         } catch where GLibErrors.isNoSuchObject(error) {
             return nil
+        }
+    }
+
+    /// Replaces the secret of the item at `path` when it carries exactly `attributes` among its
+    /// own, and returns `path`; `nil` when it carries others or is gone.
+    func replaceSecretIfSameItem(_ path: String, _ attributes: [String: String], _ value: [UInt8], _ contentType: String) throws -> String? {
+        do {
+            guard try hasOurAttributes(path, attributes) else { return nil }
+            try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
+            return path
+        } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+            return nil   // deleted since the search
         }
     }
 
