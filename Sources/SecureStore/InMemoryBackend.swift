@@ -79,7 +79,6 @@ public final class InMemoryBackend: SecureStoreBackend {
 
     fileprivate struct Item {
         var value: [UInt8]
-        var kind: ValueKind
         var accessible: KeychainAccessible
     }
 
@@ -115,7 +114,7 @@ public final class InMemoryBackend: SecureStoreBackend {
                 if targets.isEmpty { targets = [false] }
             }
             for isSynchronizable in targets {
-                state.items[id(key, options, isSynchronizable)] = Item(value: value, kind: kind, accessible: options.keychainAccessible)
+                state.items[id(key, options, isSynchronizable)] = Item(value: value, accessible: options.keychainAccessible)
             }
         }
     }

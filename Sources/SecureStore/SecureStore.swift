@@ -142,7 +142,9 @@ extension SecureStore {
 
 /// Overwrites a transient copy of a value before it is freed (only this copy: Swift's `String`
 /// and the caller's own buffers are beyond reach; see the README's "Secrets in memory").
-func wipe(_ bytes: inout [UInt8]) {
+/// SPI for the package's own `securestore` command, which holds values in buffers of its own.
+@_spi(SecureStoreInternal)
+public func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { buffer in
         guard let base = buffer.baseAddress else { return }
         memsetExplicit(base, buffer.count)

@@ -1,4 +1,4 @@
-import SecureStore
+@_spi(SecureStoreInternal) import SecureStore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+@_spi(SecureStoreInternal) import SecureStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,9 +111,4 @@ enum ValueInput {
         }
         return Swift.readLine(strippingNewline: true) ?? ""
     }
-}
-
-/// Overwrites a buffer that held a value before it is freed.
-func wipe(_ bytes: inout [UInt8]) {
-    bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
 }

@@ -67,6 +67,20 @@ struct FacadeTests {
         #expect(backend.calls == ["set good"])
     }
 
+    /// What reaches a backend: a string as its UTF-8 labelled text, bytes exactly labelled bytes
+    /// (the Secret Service stores the label as the content type, which gnome-keyring ignores,
+    /// so the facade's half of that promise is checked here).
+    @Test func stringsReachTheBackendAsTextAndBytesAsBytes() async throws {
+        let backend = RecordingBackend()
+        let store = SecureStore(backend: backend)
+        try await store.setItem("text", "héllo")
+        try await store.setBytes("bytes", [0xFF, 0x00, 0x41])
+        #expect(backend.writes == [
+            RecordingBackend.Write(key: "text", value: Array("héllo".utf8), kind: .text),
+            RecordingBackend.Write(key: "bytes", value: [0xFF, 0x00, 0x41], kind: .bytes),
+        ])
+    }
+
     @Test func validatorAgreesWithTheRegexOracle() throws {
         let oracle = try Regex("^[A-Za-z0-9._-]+$")
         var generator = SystemRandomNumberGenerator()
@@ -85,9 +99,21 @@ final class RecordingBackend: SecureStoreBackend {
     var calls: [String] { log.withLock { $0 } }
     private func record(_ call: String) { log.withLock { $0.append(call) } }
 
+    struct Write: Equatable {
+        var key: String
+        var value: [UInt8]
+        var kind: ValueKind
+    }
+    private let writeLog = Mutex<[Write]>([])
+    /// What each setItem received (a test double may keep values; a real backend's log must not).
+    var writes: [Write] { writeLog.withLock { $0 } }
+
     var canUseBiometricAuthentication: Bool { false }
     func isAvailable() async -> Bool { true }
-    func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws { record("set \(key)") }
+    func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
+        record("set \(key)")
+        writeLog.withLock { $0.append(Write(key: key, value: value, kind: kind)) }
+    }
     func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? { record("get \(key)"); return nil }
     func deleteItem(forKey key: String, options: SecureStoreOptions) async throws { record("delete \(key)") }
     func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool { record("contains \(key)"); return false }

@@ -304,8 +304,8 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// Creates a collection (the service asks the user for its password, with its own dialog)
-    /// and gives it `alias`. Returns its path.
-    func createCollection(label: String, alias: String, cancellation: GCancellation) throws(GLibError) -> String {
+    /// and gives it `alias`.
+    func createCollection(label: String, alias: String, cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
         let collection = try withGError {
             secret_collection_create_sync(service, label, alias, SECRET_COLLECTION_CREATE_NONE, cancellation.cancellable, $0)
@@ -313,9 +313,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         guard let collection else {
             throw GLibError.protocolViolation("The Secret Service created no collection")
         }
-        defer { g_object_unref(collection) }
-        let proxy = UnsafeMutableRawPointer(collection).assumingMemoryBound(to: GDBusProxy.self)
-        return String(cString: g_dbus_proxy_get_object_path(proxy))
+        g_object_unref(collection)
     }
 
     /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
@@ -619,7 +617,7 @@ private func objectPaths(_ array: OpaquePointer) -> [String] {
 /// the thread that added it, which an app need not ever iterate: a router per Secret Service
 /// connection leaked once per daemon restart. A daemon restart keeps the bus connection, so it
 /// installs nothing new; a new bus connection gets one filter, which GLib frees with it.
-final class ReplyRouter: Sendable {
+private final class ReplyRouter: Sendable {
     /// Receives a reply's body (borrowed for the duration) or its error, on GDBus's I/O thread.
     typealias Handler = @Sendable (Result<OpaquePointer?, GLibError>) -> Void
 
@@ -674,9 +672,6 @@ final class ReplyRouter: Sendable {
     func remove(_ calls: [Call]) {
         handlers.withLock { handlers in calls.forEach { handlers.removeValue(forKey: $0) } }
     }
-
-    /// How many calls await a reply: for tests, which check that ended calls leave nothing.
-    var pendingCount: Int { handlers.withLock { $0.count } }
 
     private static let filter: GDBusMessageFilterFunction = { bus, message, incoming, _ in
         guard incoming != 0, let message, let bus else { return message }

@@ -53,6 +53,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
         public static let key = "key"
         public static let accessible = "accessible"
         public static let synchronizable = "synchronizable"
+
+        /// Every attribute SecureStore writes (providers may add their own).
+        static let all = [schema, application, accessGroup, service, key, accessible, synchronizable]
     }
 
     public let applicationID: String
@@ -490,11 +493,7 @@ private struct Call {
     /// ours are compared.
     func hasOurAttributes(_ path: String, _ attributes: [String: String]) throws -> Bool {
         let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
-        let ours = [SecretServiceBackend.Attribute.schema, SecretServiceBackend.Attribute.application,
-                    SecretServiceBackend.Attribute.accessGroup, SecretServiceBackend.Attribute.service,
-                    SecretServiceBackend.Attribute.key, SecretServiceBackend.Attribute.accessible,
-                    SecretServiceBackend.Attribute.synchronizable]
-        return ours.allSatisfy { stored[$0] == attributes[$0] }
+        return SecretServiceBackend.Attribute.all.allSatisfy { stored[$0] == attributes[$0] }
     }
 
     /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
@@ -557,7 +556,7 @@ private struct Call {
             throw SecureStoreError(.interactionNotAllowed, "The Secret Service has no default keyring (no login keyring yet); creating one asks the user for its password, and user interaction is not allowed.")
         }
         do {
-            _ = try connection.createCollection(label: "Login", alias: "default", cancellation: cancellation)
+            try connection.createCollection(label: "Login", alias: "default", cancellation: cancellation)
         } catch {
             // Cancelled, timed out or gone: the usual mapping. Anything else is the dialog's answer.
             if GCancellation.isCancellation(error) || GLibErrors.isTimeout(error) || GLibErrors.isUnavailable(error) { throw error }
