@@ -37,17 +37,13 @@ enum Validation {
             guard !service.isEmpty else {
                 throw .invalidOptions("keychainService must not be empty; use nil for the default service \"\(SecureStoreOptions.defaultService)\".")
             }
-            guard !service.utf8.contains(0) else {
-                throw .invalidOptions("keychainService must not contain U+0000.")
-            }
+            try checkNameIsExact(service, "keychainService")
         }
         if let group = options.accessGroup {
             guard !group.isEmpty else {
                 throw .invalidOptions("accessGroup must not be empty; use nil for the application's own items.")
             }
-            guard !group.utf8.contains(0) else {
-                throw .invalidOptions("accessGroup must not contain U+0000.")
-            }
+            try checkNameIsExact(group, "accessGroup")
         }
         if let prompt = options.authenticationPrompt, prompt.utf8.contains(0) {
             throw .invalidOptions("authenticationPrompt must not contain U+0000.")
@@ -62,10 +58,24 @@ enum Validation {
         }
     }
 
-    /// An application ID names a namespace of items: non-empty, no NUL.
+    /// An application ID names a namespace of items: non-empty, no control characters.
     static func checkApplicationID(_ applicationID: String) throws(SecureStoreError) {
-        guard !applicationID.isEmpty, !applicationID.utf8.contains(0) else {
-            throw .invalidOptions("The application ID must be a non-empty string without U+0000.")
+        guard !applicationID.isEmpty else { throw .invalidOptions("The application ID must not be empty.") }
+        try checkNameIsExact(applicationID, "The application ID")
+    }
+
+    /// Names that select items (application ID, service, access group) hold no C0 control
+    /// character (U+0000-U+001F) or U+007F, and do not start with a byte order mark: providers
+    /// would find or store another name than the one given. NUL cannot cross libsecret's C
+    /// strings; KeePassXC matches attributes with a regular expression whose `$` also matches
+    /// before a final newline (a search for `mail` finds `mail\n`'s items); KWallet drops a
+    /// leading U+FEFF (Qt's `QString::fromUtf8`), so `\u{FEFF}mail` would replace `mail`'s item.
+    static func checkNameIsExact(_ name: String, _ what: String) throws(SecureStoreError) {
+        guard !name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw .invalidOptions("\(what) must not contain control characters (U+0000-U+001F, U+007F).")
+        }
+        guard !name.hasPrefix("\u{FEFF}") else {
+            throw .invalidOptions("\(what) must not start with U+FEFF (a byte order mark, which KWallet drops).")
         }
     }
 }

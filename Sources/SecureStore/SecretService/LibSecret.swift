@@ -128,6 +128,15 @@ enum GLibErrors {
     /// by one that does not know this connection's transfer session. A new connection may work.
     static func needsNewConnection(_ error: GLibError) -> Bool {
         isUnavailable(error) || error.remoteName == "org.freedesktop.Secret.Error.NoSession"
+            || error.message == garbledSecret.message || ProviderQuirks.isKWalletsLostSession(error)
+    }
+
+    /// A secret the transfer session garbled: one this process could not decrypt, or a write
+    /// that read back different bytes. The keys the two sides derived differ; a new connection
+    /// negotiates a new session.
+    static var garbledSecret: GLibError {
+        GLibError(domain: io, code: Int32(bitPattern: G_IO_ERROR_INVALID_DATA.rawValue),
+                  message: "The Secret Service's transfer session garbled a secret (its key exchange failed)")
     }
 
     static func isTimeout(_ error: GLibError) -> Bool {
@@ -137,6 +146,7 @@ enum GLibErrors {
     /// The item (or its collection) is gone: deleted meanwhile, or no such keyring.
     static func isNoSuchObject(_ error: GLibError) -> Bool {
         error.is(secret, noSuchObject) || (error.domain == dbus && unknownObject.contains(UInt32(bitPattern: error.code)))
+            || ProviderQuirks.isKWalletsMissingItem(error)
     }
 }
 
@@ -157,8 +167,12 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     private var bus: OpaquePointer { g_dbus_proxy_get_connection(proxy) }
 
+    /// Which program serves the Secret Service, for the places where providers differ.
+    let provider: SecretServiceProvider
+
     /// Connects to the Secret Service on the session bus and opens a transfer session.
     init(cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
         let service = try withGError {
             secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_OPEN_SESSION, cancellation.cancellable, $0)
         }
@@ -171,7 +185,24 @@ final class SecretServiceConnection: @unchecked Sendable {
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
         g_dbus_connection_set_exit_on_close(bus, 0)
+        provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
         ReplyRouter.shared.install(on: bus)
+    }
+
+    /// The name (`/proc/PID/comm`) of the process that owns `name` on `bus`, or `nil` when the
+    /// bus does not say (then the provider counts as unknown).
+    private static func processName(ofNameOwner name: String, on bus: OpaquePointer, _ cancellation: GCancellation) -> String? {
+        cancellation.beginStep()
+        guard let reply = try? withGError({
+            g_dbus_connection_call_sync(
+                bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                tuple([g_variant_new_string(name)]), nil, G_DBUS_CALL_FLAGS_NONE, waitForever, cancellation.cancellable, $0)
+        }) else { return nil }
+        defer { g_variant_unref(reply) }
+        guard String(cString: g_variant_get_type_string(reply)) == "(u)" else { return nil }
+        let child = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(child) }
+        return SecretServiceProvider.processName(pid: g_variant_get_uint32(child))
     }
 
     deinit {
@@ -180,38 +211,77 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// The paths of items whose attributes include all of `attributes`, unlocked and locked.
     func searchItems(_ attributes: [String: String], cancellation: GCancellation) throws(GLibError) -> (unlocked: [String], locked: [String]) {
-        cancellation.beginStep()
-        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
-        var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
-        // Freed on every path: libsecret may fill them and still report an error.
-        defer {
-            g_strfreev(unlocked)
-            g_strfreev(locked)
-        }
-        // No schema: libsecret's schema check silently drops calls it dislikes; ours ran in Swift.
-        _ = try withAttributeTable(attributes) { table throws(GLibError) in
-            try withGError {
-                secret_service_search_for_dbus_paths_sync(service, nil, table, cancellation.cancellable, &unlocked, &locked, $0)
-            }
-        }
-        return (strings(unlocked), strings(locked))
+        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "SearchItems",
+                                 tuple([makeStringDictionary(attributes)]), replyType: "(aoao)", cancellation)
+        defer { g_variant_unref(reply) }
+        return (objectPaths(g_variant_get_child_value(reply, 0)), objectPaths(g_variant_get_child_value(reply, 1)))
     }
 
-    /// The secret of the item at `path`, its bytes exactly; `nil` when libsecret returns none
-    /// (a prompt dismissed meanwhile).
+    /// The secret of the item at `path`, its bytes exactly; `nil` when the service returns none
+    /// (the item is locked). A secret this session cannot decrypt throws (see `decodeSecrets`).
     func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [UInt8]? {
-        cancellation.beginStep()
-        let value = try withGError {
-            secret_service_get_secret_for_dbus_path_sync(service, path, cancellation.cancellable, $0)
-        }
-        return value.flatMap(takeSecret)
+        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
+                                 try getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
+        defer { g_variant_unref(reply) }
+        return try Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: service))[path]
     }
 
-    /// Creates an item in the collection at `collectionPath`, or, when one with exactly these
-    /// attributes exists there, replaces its label and secret. Returns the item's path.
+    /// Calls `method` and waits for its reply, blocking the thread, with no D-Bus timeout of
+    /// its own: GDBus's default (25 s) would cut a longer store timeout short, and the call's
+    /// watchdog ends it at the store's timeout. Returns the reply body, of type `replyType`.
+    private func callSync(
+        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, replyType: String,
+        autoStart: Bool = true, _ cancellation: GCancellation
+    ) throws(GLibError) -> OpaquePointer {
+        cancellation.beginStep()
+        let flags = autoStart ? G_DBUS_CALL_FLAGS_NONE : G_DBUS_CALL_FLAGS_NO_AUTO_START
+        let reply = try withGError {
+            g_dbus_connection_call_sync(bus, g_dbus_proxy_get_name(proxy), path, interface, method, arguments, nil,
+                                        flags, Self.waitForever, cancellation.cancellable, $0)
+        }
+        guard let reply else { throw GLibError.protocolViolation("\(method) returned no reply") }
+        guard String(cString: g_variant_get_type_string(reply)) == replyType else {
+            g_variant_unref(reply)
+            throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
+        }
+        return reply
+    }
+
+    /// A D-Bus timeout that never ends first: the watchdog of each call keeps the store's own.
+    private static let waitForever = G_MAXINT
+
+    /// `GetSecrets`' arguments for `paths` in this connection's transfer session.
+    private func getSecretsArguments(_ paths: [String]) throws(GLibError) -> OpaquePointer {
+        guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
+            throw GLibError.protocolViolation("No transfer session is open")
+        }
+        return tuple([objectPathArray(paths), g_variant_new_object_path(session)])
+    }
+
+    /// The secrets in a `GetSecrets` reply, by path. An item the reply leaves out (locked, or
+    /// gone) has none. One it holds that this session cannot decrypt throws
+    /// `GLibErrors.garbledSecret`: the two sides derived different keys (KWallet before
+    /// 6.25), which must never read as "no such item".
+    private static func decodeSecrets(_ reply: OpaquePointer, of paths: [String], service: ServicePointer) throws(GLibError) -> [String: [UInt8]] {
+        let secrets = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(secrets) }
+        var values: [String: [UInt8]] = [:]
+        for path in paths {
+            guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
+            defer { g_variant_unref(encoded) }
+            guard let value = secret_service_decode_dbus_secret(service.pointer, encoded).flatMap(takeSecret) else {
+                throw GLibErrors.garbledSecret
+            }
+            values[path] = value
+        }
+        return values
+    }
+
+    /// Creates an item in the collection at `collectionPath`, or, with `replace` and one with
+    /// exactly these attributes there, replaces its label and secret. Returns the item's path.
     func createItem(
         inCollection collectionPath: String, label: String, attributes: [String: String], value: [UInt8],
-        contentType: String, cancellation: GCancellation
+        contentType: String, replace: Bool, cancellation: GCancellation
     ) throws(GLibError) -> String {
         cancellation.beginStep()
         let secretValue = makeSecretValue(value, contentType: contentType)
@@ -229,7 +299,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         g_hash_table_insert(properties, g_strdup("org.freedesktop.Secret.Item.Attributes"), UnsafeMutableRawPointer(attributesVariant))
         let path = try withGError {
             secret_service_create_item_dbus_path_sync(
-                service, collectionPath, properties, secretValue, SECRET_ITEM_CREATE_REPLACE,
+                service, collectionPath, properties, secretValue, replace ? SECRET_ITEM_CREATE_REPLACE : SECRET_ITEM_CREATE_NONE,
                 cancellation.cancellable, $0)
         }
         return takeString(path) ?? ""
@@ -247,7 +317,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         let reply = try withGError {
             g_dbus_connection_call_sync(
                 bus, g_dbus_proxy_get_name(proxy), path, "org.freedesktop.Secret.Item", "SetSecret", tuple([encoded]), nil,
-                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable, $0)
+                G_DBUS_CALL_FLAGS_NONE, Self.waitForever, cancellation.cancellable, $0)
         }
         reply.map { g_variant_unref($0) }
     }
@@ -323,7 +393,7 @@ final class SecretServiceConnection: @unchecked Sendable {
             g_dbus_connection_call_sync(
                 g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
                 "org.freedesktop.DBus.Properties", "Get", propertyGetParameters(interface, name), nil,
-                G_DBUS_CALL_FLAGS_NONE, -1, cancellation.cancellable, $0)
+                G_DBUS_CALL_FLAGS_NONE, Self.waitForever, cancellation.cancellable, $0)
         }
         return unboxPropertyReply(reply)
     }
@@ -340,25 +410,14 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// The secrets of the unlocked items at `paths`, their bytes exactly, by path; items locked
-    /// or gone meanwhile are left out. Blocks no thread (see `call`).
+    /// or gone meanwhile are left out, and one this session cannot decrypt throws (see
+    /// `decodeSecrets`). Blocks no thread (see `call`).
     func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: [UInt8]] {
-        guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
-            throw GLibError.protocolViolation("No transfer session is open")
-        }
         let service = ServicePointer(pointer: service)
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
-        return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
-                              tuple([objectPathArray(paths), g_variant_new_object_path(session)]),
-                              replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body in
-            let secrets = g_variant_get_child_value(body, 0)
-            defer { g_variant_unref(secrets) }
-            var values: [String: [UInt8]] = [:]
-            for path in paths {
-                guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
-                defer { g_variant_unref(encoded) }
-                values[path] = secret_service_decode_dbus_secret(service.pointer, encoded).flatMap(takeSecret)
-            }
-            return values
+        return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try getSecretsArguments(paths),
+                              replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body throws(GLibError) in
+            try Self.decodeSecrets(body, of: paths, service: service)
         }
     }
 
@@ -515,15 +574,6 @@ final class SecretServiceConnection: @unchecked Sendable {
         defer { g_variant_type_free(type) }
         return g_variant_new_array(type, &entries, gsize(entries.count))
     }
-}
-
-private func withAttributeTable<R>(_ attributes: [String: String], _ body: (OpaquePointer) throws(GLibError) -> R) throws(GLibError) -> R {
-    let table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)!
-    defer { g_hash_table_unref(table) }
-    for (name, value) in attributes {
-        g_hash_table_insert(table, g_strdup(name), g_strdup(value))
-    }
-    return try body(table)
 }
 
 private func withNullTerminatedStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafePointer<gchar>?>) throws(GLibError) -> R) throws(GLibError) -> R {

@@ -29,8 +29,9 @@ public enum UserInteraction: Sendable, Hashable {
 /// Its label reads `application / service / key` (`group / service / key` for a group's item).
 /// Lookups match application (or access group), service, key and synchronizable only, so
 /// changing the accessibility replaces the item instead of adding one. The secret's content type
-/// is `text/plain` for a string and `application/octet-stream` for bytes, and for a string
-/// holding U+0000, which KWallet would cut at the NUL as text: exactness wins over the label.
+/// is `text/plain` for a string and `application/octet-stream` for bytes, and for a string that
+/// KWallet or KeePassXC would change as text (one holding U+0000, or starting with a byte order
+/// mark): exactness wins over the label.
 ///
 /// The application ID is a namespace, not a security boundary: any process of the same user
 /// can ask the Secret Service for any item of an unlocked collection.
@@ -68,7 +69,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// A backend for `applicationID`'s items.
     ///
     /// - Throws: ``SecureStoreError/Code/invalidOptions`` for an empty application ID, one
-    ///   with U+0000, or a timeout that is not positive. Nothing is contacted yet.
+    ///   with a control character, or a timeout that is not positive. Nothing is contacted yet.
     public init(applicationID: String, userInteraction: UserInteraction = .allowed, timeout: Duration = .seconds(30)) throws {
         try Validation.checkApplicationID(applicationID)
         guard timeout > .zero else { throw SecureStoreError.invalidOptions("The timeout must be positive.") }
@@ -108,12 +109,15 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }
     }
 
-    /// The content type an item is stored with: the kind's, except that text holding U+0000 is
-    /// labelled as bytes, because KWallet cuts `text/*` secrets at the first NUL (providers
-    /// README): exactness wins over the label. (gnome-keyring ignores the label and reports
-    /// `text/plain` for every secret; KWallet and KeePassXC read it.)
+    /// The content type an item is stored with: the kind's, except that text the providers
+    /// would change as text is labelled as bytes: exactness wins over the label. KWallet cuts
+    /// `text/*` secrets at the first NUL, and KWallet and KeePassXC both drop a leading byte
+    /// order mark (Qt's `QString::fromUtf8`). gnome-keyring ignores the label and reports
+    /// `text/plain` for every secret.
     static func contentType(of value: [UInt8], kind: ValueKind) -> String {
-        kind == .text && value.contains(0) ? ValueKind.bytes.contentType : kind.contentType
+        guard kind == .text else { return kind.contentType }
+        let changedAsText = value.contains(0) || value.starts(with: [0xEF, 0xBB, 0xBF])
+        return changedAsText ? ValueKind.bytes.contentType : kind.contentType
     }
 
     /// One attempt at `setItem`: find the key's items, then create or replace.
@@ -139,6 +143,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
             // new item, which exists before the old one goes, so the key never reads as missing.
             let path = try found.all.first.flatMap { try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) }
                 ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
+            try call.checkStored(value, at: path)
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
@@ -186,13 +191,22 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// that block no thread. Locked items, and an item replaced meanwhile, are left undecided for
     /// the full path, which unlocks or searches again.
     private func quickGetItem(forKey key: String, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> QuickAnswer {
+        if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider),
+           try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
+            return .undecided
+        }
         let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
         if found.unlocked.isEmpty && found.locked.isEmpty {
             // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
             return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
         }
         guard found.locked.isEmpty else { return .undecided }
-        let secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
+        let secrets: [String: [UInt8]]
+        do {
+            secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
+        } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+            return .undecided   // KWallet fails the whole call when one item went away meanwhile
+        }
         return found.unlocked.lazy.compactMap { secrets[$0] }.first.map { .answer($0) } ?? .undecided
     }
 
@@ -222,6 +236,10 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// a dialog: a locked keyring lists its items' attributes. But one never unlocked since its
     /// daemon started hides them even from searches, so a miss there is an error, not "none".
     private func itemPaths(key: String?, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> [String] {
+        if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider),
+           try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
+            throw Call.hiddenByLock
+        }
         let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
         let paths = found.unlocked + found.locked
         if paths.isEmpty, try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
@@ -304,20 +322,19 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try Task.checkCancellation()
         let timeout = timeout ?? self.timeout
         do {
-            if let kept = Self.sharedConnection.withLock({ $0 }) {
+            // Three tries: the kept connection, then new ones (a KWallet session whose key
+            // exchange failed fails again on the same connection; a new one is 97-99 % sound).
+            for attempt in 1...3 {
+                let kept = Self.sharedConnection.withLock { $0 }
+                let connection = if let kept { kept } else { try await Self.openConnection(timeout: timeout) }
                 do {
-                    return try await work(kept)
+                    return try await work(connection)
                 } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
-                    Self.forget(kept)
+                    Self.forget(connection)
+                    if attempt == 3 { throw error }
                 }
             }
-            let fresh = try await Self.openConnection(timeout: timeout)
-            do {
-                return try await work(fresh)
-            } catch let error as GLibError where GLibErrors.needsNewConnection(error) {
-                Self.forget(fresh)
-                throw error
-            }
+            preconditionFailure("unreachable: the last attempt returns or throws")
         } catch {
             throw Self.secureStoreError(from: error)
         }
@@ -377,9 +394,17 @@ public final class SecretServiceBackend: SecureStoreBackend {
             // the waiting must not fill the worker pool (it added 9 threads and 18 descriptors).
             opened = try await onWorker(BlockingWorkers.connectionOpener, timeout: timeout) { cancellation in
                 if let shared = sharedConnection.withLock({ $0 }) { return shared }
-                let fresh = try SecretServiceConnection(cancellation: cancellation)
-                sharedConnection.withLock { $0 = fresh }
-                return fresh
+                var attempt = 1
+                while true {
+                    do {
+                        let fresh = try SecretServiceConnection(cancellation: cancellation)
+                        sharedConnection.withLock { $0 = fresh }
+                        return fresh
+                    } catch {
+                        guard (error as? GLibError).map(ProviderQuirks.isKWalletsRejectedPublicKey) == true, attempt < 3 else { throw error }
+                        attempt += 1   // a new attempt sends a new public key
+                    }
+                }
             }
         } catch let error as GLibError {
             throw ConnectionFailure(error: error)
@@ -463,8 +488,22 @@ private struct Call {
     }
 
     func search(_ attributes: [String: String]) throws -> Found {
+        if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider),
+           try connection.isLocked(collectionAt: Self.defaultCollection, cancellation: cancellation) {
+            try unlockDefaultCollection()   // or fail at once when interaction is not allowed
+        }
         let found = try connection.searchItems(attributes, cancellation: cancellation)
         return Found(unlocked: found.unlocked, locked: found.locked)
+    }
+
+    /// On a provider whose writes need it, checks that the item at `path` holds `value` (see
+    /// `ProviderQuirks.writesNeedReadBack`); a mismatch throws, so the write runs again on a new
+    /// connection. An item deleted since by another client passes: the write itself succeeded.
+    func checkStored(_ value: [UInt8], at path: String) throws {
+        guard ProviderQuirks.writesNeedReadBack(connection.provider) else { return }
+        if let stored = try secret(ofItemAt: path), stored != value {
+            throw GLibErrors.garbledSecret
+        }
     }
 
     /// The value at `path`, or `nil` when the item went away since it was found.
@@ -524,7 +563,8 @@ private struct Call {
     /// `SECRET_ERROR_IS_LOCKED`, which the caller handles (see `setItem`).
     func createItem(label: String, attributes: [String: String], value: [UInt8], contentType: String) throws -> String {
         try connection.createItem(inCollection: Self.defaultCollection, label: label, attributes: attributes,
-                                  value: value, contentType: contentType, cancellation: cancellation)
+                                  value: value, contentType: contentType,
+                                  replace: ProviderQuirks.createMayReplace(connection.provider), cancellation: cancellation)
     }
 
     /// Whether a search that found nothing should be repeated after an unlock. A locked
