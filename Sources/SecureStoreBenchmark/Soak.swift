@@ -157,9 +157,9 @@ private final class SoakCounts: Sendable {
 /// owns the bus name.
 private func restartKeyringDaemon() -> Bool {
     let environment = ProcessInfo.processInfo.environment
-    guard let pid = Int32(currentDaemonPID.withLock { $0 } ?? environment["SECURESTORE_TEST_KEYRING_PID"] ?? ""),
+    guard let pid = Int32(currentDaemonPID.withLock { $0 } ?? environment["SECURESTORE_PROVIDER_PID"] ?? ""),
           let password = environment["KEYRING_PASSWORD"] else {
-        print("soak: restarts need Scripts/with-secret-service (SECURESTORE_TEST_KEYRING_PID, KEYRING_PASSWORD)")
+        print("soak: restarts need Scripts/with-secret-service (SECURESTORE_PROVIDER_PID, KEYRING_PASSWORD)")
         return false
     }
     kill(pid, SIGKILL)

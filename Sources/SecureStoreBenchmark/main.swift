@@ -180,7 +180,7 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
         let total: [Int] = stat.split(separator: "\n").first?.split(separator: " ").dropFirst().compactMap { Int($0) } ?? []
         // user, nice, system, irq, softirq, steal: everything but idle and iowait.
         let machine = total.count > 7 ? [0, 1, 2, 5, 6, 7].reduce(0) { $0 + total[$1] } : 0
-        let pid = ProcessInfo.processInfo.environment["SECURESTORE_TEST_KEYRING_PID"] ?? "0"
+        let pid = ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER_PID"] ?? "0"
         let fields = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ") ?? []
         let daemon = fields.count > 13 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
         return (machine, daemon)

@@ -84,7 +84,7 @@ struct DesktopPromptTests {
         // from searches: the write must unlock first and then replace the item, not add one.
         let outcome = try await Subprocess.onDesktop("""
             printf 'old' | $SECURESTORE set token --app hidden-desktop-test
-            kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+            kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
             # Another accessibility: only a search after the unlock finds the old item to replace
             # (same attributes would be merged by the daemon anyway).
             printf 'new' | $SECURESTORE set token --app hidden-desktop-test --accessible AFTER_FIRST_UNLOCK &

@@ -20,7 +20,7 @@ struct ReliabilityTests {
                 '\(Self.probe)' writes --app killed-test --seconds 4 --timeout 3 --resume-file "$HOME/resume" > "$HOME/probe.txt" &
                 probe=$!
                 sleep 1.5
-                kill -KILL "$SECURESTORE_TEST_KEYRING_PID"
+                kill -KILL "$SECURESTORE_PROVIDER_PID"
                 sleep 1
                 \(Self.startNewDaemon)
                 sleep 0.5
@@ -50,7 +50,7 @@ struct ReliabilityTests {
             Subprocess.withSecretService, "bash", "-c", """
                 printf 'before the restart' | "$SECURESTORE" set token --app idle-restart-test
                 \(Self.probe("idle-restart --app idle-restart-test --timeout 5", warm: true,
-                             after: "kill -KILL \"$SECURESTORE_TEST_KEYRING_PID\"; sleep 0.5\n" + Self.startNewDaemon))
+                             after: "kill -KILL \"$SECURESTORE_PROVIDER_PID\"; sleep 0.5\n" + Self.startNewDaemon))
                 echo "probe-exit=$?"
                 kill -KILL $replacement
                 """,
@@ -90,7 +90,7 @@ struct ReliabilityTests {
             Subprocess.withSecretService, "bash", "-c", """
                 printf v | "$SECURESTORE" set token --app gone-test
                 \(Self.probe("down --app gone-test --key token --count 5 --timeout 5", warm: warm,
-                             after: "kill -KILL \"$SECURESTORE_TEST_KEYRING_PID\"; sleep 0.3"))
+                             after: "kill -KILL \"$SECURESTORE_PROVIDER_PID\"; sleep 0.3"))
                 """,
         ], environment: ["SECURESTORE": Subprocess.securestore, "SECURESTORE_NO_ACTIVATION": "1"])
         let outcomes = outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("outcome=") }
@@ -120,7 +120,7 @@ struct ReliabilityTests {
             Subprocess.withSecretService, "bash", "-c", """
                 printf v | "$SECURESTORE" set token --app impostor-test
                 \(Self.probe("down --app impostor-test --key token --count 3 --timeout 3", warm: true, after: """
-                    kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+                    kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
                     '\(Self.probe)' impostor > "$HOME/impostor.txt" &
                     impostor=$!
                     gdbus wait --session --timeout 5 org.freedesktop.secrets
@@ -145,8 +145,8 @@ struct ReliabilityTests {
     func aStoppedDaemonTimesOutEveryCallAndIsNotAvailable(warm: Bool) async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""
             \(Self.probe("down --app stopped-test --count 2 --timeout 1", warm: warm,
-                         after: "kill -STOP \"$SECURESTORE_TEST_KEYRING_PID\""))
-            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"
+                         after: "kill -STOP \"$SECURESTORE_PROVIDER_PID\""))
+            kill -CONT "$SECURESTORE_PROVIDER_PID"
             """)
         let outcomes = outcome.standardOutput.split(separator: "\n").filter { $0.hasPrefix("outcome=") }
         #expect(outcomes.count == 2, "\(outcome.standardOutput)\(outcome.standardError)")
@@ -158,13 +158,28 @@ struct ReliabilityTests {
         #expect(outcome.standardOutput.contains("available=false"))
     }
 
+    /// GDBus gives a call 25 s unless told otherwise, and libsecret never tells it: a write
+    /// to a stopped daemon with a 27 s timeout used to end at 25 s. It must end at the store's
+    /// timeout, not sooner (nor later: see aStoppedDaemonTimesOutEveryCallAndIsNotAvailable).
+    @Test func aTimeoutLongerThanGDBusDefaultIsKept() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring("""
+            \(Self.probe("down --app long-timeout-test --count 1 --timeout 27 --write", warm: true,
+                         after: "kill -STOP \"$SECURESTORE_PROVIDER_PID\""))
+            kill -CONT "$SECURESTORE_PROVIDER_PID"
+            """)
+        let line = outcome.standardOutput.split(separator: "\n").first { $0.hasPrefix("outcome=") } ?? ""
+        #expect(line.hasPrefix("outcome=ERR_TIMEOUT"), "\(outcome.standardOutput)\(outcome.standardError)")
+        let milliseconds = Int(line.split(separator: "ms=").last ?? "") ?? -1
+        #expect((27_000..<Slack.milliseconds(27_000 + 3_000)).contains(milliseconds), "the store's 27 s, not GDBus's 25: \(line)")
+    }
+
     @Test func cancellingAWriteEndsItPromptlyAndLeavesOldOrNew() async throws {
         // Against a stopped daemon the write cannot finish: cancellation must end it.
         let stopped = try await Subprocess.inPrivateKeyring("""
             printf 'old value' | "$SECURESTORE" set target --app cancel-test
-            kill -STOP "$SECURESTORE_TEST_KEYRING_PID"
+            kill -STOP "$SECURESTORE_PROVIDER_PID"
             '\(Self.probe)' cancel --app cancel-test --after-ms 300 --timeout 20
-            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+            kill -CONT "$SECURESTORE_PROVIDER_PID"; sleep 0.3
             echo "after=$("$SECURESTORE" get target --app cancel-test)"
             echo "items=$(secret-tool search --all application cancel-test 2>&1 | grep -c '^label = ')"
             """)
@@ -177,8 +192,8 @@ struct ReliabilityTests {
         let read = try await Subprocess.inPrivateKeyring("""
             printf 'old value' | "$SECURESTORE" set target --app cancel-test
             \(Self.probe("cancel --app cancel-test --after-ms 300 --timeout 20 --read", warm: true,
-                         after: "kill -STOP \"$SECURESTORE_TEST_KEYRING_PID\""))
-            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+                         after: "kill -STOP \"$SECURESTORE_PROVIDER_PID\""))
+            kill -CONT "$SECURESTORE_PROVIDER_PID"; sleep 0.3
             echo "after=$("$SECURESTORE" get target --app cancel-test)"
             """)
         #expect(Self.value("outcome", in: read) == "CancellationError", "\(read.standardOutput)\(read.standardError)")
@@ -277,9 +292,9 @@ struct ReliabilityTests {
             printf '\(secret)' | "$SECURESTORE" set k --app hygiene-test --no-interaction
             "$SECURESTORE" get k --app hygiene-test --no-interaction
             printf '\(secret)' | DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent "$SECURESTORE" set k --app hygiene-test
-            kill -STOP "$SECURESTORE_TEST_KEYRING_PID"
+            kill -STOP "$SECURESTORE_PROVIDER_PID"
             printf '\(secret)' | "$SECURESTORE" set k --app hygiene-test --timeout 1
-            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"
+            kill -CONT "$SECURESTORE_PROVIDER_PID"
             """)
         let errors = outcome.standardError
         for code in ["ERR_INVALID_KEY", "ERR_INVALID_OPTIONS", "ERR_VALUE_TOO_LARGE", "ERR_INTERACTION_NOT_ALLOWED",

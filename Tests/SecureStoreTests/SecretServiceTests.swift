@@ -191,7 +191,7 @@ struct SecretServiceTests {
         // daemon hides its items even from searches: every answer must say "locked".
         let outcome = try await Subprocess.inPrivateKeyring("""
             printf 'kept' | $SECURESTORE set token --app hidden-test
-            kill -KILL "$SECURESTORE_TEST_KEYRING_PID"; sleep 0.3
+            kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
             $SECURESTORE get token --app hidden-test --no-interaction; echo "get=$?"
             $SECURESTORE get token --app hidden-test --no-interaction; echo "get-again=$?"
             $SECURESTORE exists token --app hidden-test --no-interaction; echo "exists=$?"
@@ -224,9 +224,9 @@ struct SecretServiceTests {
     @Test func anUnresponsiveServiceTimesOut() async throws {
         let outcome = try await Subprocess.inPrivateKeyring(Self.timed + """
             printf 'kept' | $SECURESTORE set token --app stopped-test
-            kill -STOP "$SECURESTORE_TEST_KEYRING_PID"
+            kill -STOP "$SECURESTORE_PROVIDER_PID"
             elapsed $SECURESTORE get token --app stopped-test --timeout 1; echo "get=$?"
-            kill -CONT "$SECURESTORE_TEST_KEYRING_PID"
+            kill -CONT "$SECURESTORE_PROVIDER_PID"
             echo "after=$($SECURESTORE get token --app stopped-test)"
             """)
         #expect(outcome.standardOutput.contains("get=75"), "\(outcome.standardError)")

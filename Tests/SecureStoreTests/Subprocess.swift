@@ -139,7 +139,7 @@ enum Subprocess {
     }
 
     /// Runs a bash `script` inside a private D-Bus session with its own unlocked
-    /// gnome-keyring-daemon ($SECURESTORE_TEST_KEYRING_PID), with `$SECURESTORE` set to the CLI.
+    /// gnome-keyring-daemon ($SECURESTORE_PROVIDER_PID), with `$SECURESTORE` set to the CLI.
     static func inPrivateKeyring(_ script: String, environment: [String: String?] = [:]) async throws -> Outcome {
         var environment = environment
         environment["SECURESTORE"] = securestore

@@ -7,7 +7,7 @@
 //       script creates it once a new daemon runs), reads back every successful write, and makes
 //       new calls. Prints "verified=N", "mismatched=N", "failures=CODE:N,...",
 //       "slowest-failure-ms=N", "after-restart=ok|CODE".
-//   StressProbe down --app A --count N --timeout T
+//   StressProbe down --app A --count N --timeout T [--write]
 //       N calls against a daemon that is gone: prints each outcome and its milliseconds, then
 //       "available=true|false".
 //   StressProbe cancel --app A --after-ms M [--read]
@@ -158,8 +158,13 @@ case "down":
         if interval > 0 { try await Task.sleep(for: .milliseconds(interval)) }
         let start = ContinuousClock.now
         do {
-            let value = try await store.getItem(option("--key", "anything"))
-            say("outcome=\(value == nil ? "nil" : "value") ms=\(milliseconds(since: start))")
+            if CommandLine.arguments.contains("--write") {
+                try await store.setItem(option("--key", "anything"), "new value")
+                say("outcome=written ms=\(milliseconds(since: start))")
+            } else {
+                let value = try await store.getItem(option("--key", "anything"))
+                say("outcome=\(value == nil ? "nil" : "value") ms=\(milliseconds(since: start))")
+            }
         } catch {
             say("outcome=\(describe(error)) ms=\(milliseconds(since: start))")
         }

@@ -174,14 +174,21 @@ final class SecretServiceConnection: @unchecked Sendable {
     init(cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
         let service = try withGError {
-            secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_OPEN_SESSION, cancellation.cancellable, $0)
+            secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_NONE, cancellation.cancellable, $0)
         }
         guard let service else {
             throw GLibError(domain: GLibErrors.io, code: Int32(bitPattern: G_IO_ERROR_FAILED.rawValue),
                             message: "libsecret returned no Secret Service proxy")
         }
         self.service = service
-        let bus = g_dbus_proxy_get_connection(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self))!
+        let proxy = UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
+        // libsecret calls the service through this proxy with its default timeout, which GDBus
+        // sets to 25 s: it would cut a longer store timeout short. The call's watchdog keeps
+        // the store's own. (Only the proxy's first property load, above, keeps GDBus's 25 s.)
+        g_dbus_proxy_set_default_timeout(proxy, Self.waitForever)
+        cancellation.beginStep()
+        _ = try withGError { secret_service_ensure_session_sync(service, cancellation.cancellable, $0) }
+        let bus = g_dbus_proxy_get_connection(proxy)!
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
         g_dbus_connection_set_exit_on_close(bus, 0)
