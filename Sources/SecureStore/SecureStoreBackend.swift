@@ -8,7 +8,8 @@
 ///
 /// ``SecureStore`` validates before it calls a backend, so a backend may rely on this:
 /// every key matches `^[A-Za-z0-9._-]+$`; every value is at most ``SecureStore/maximumValueSize``
-/// bytes; `options.service` and `options.accessGroup` are non-empty (or `nil`) and hold no NUL;
+/// bytes; `options.service` and `options.accessGroup` are non-empty (or `nil`), hold no control
+/// character and do not start with U+FEFF;
 /// `requireAuthentication` is
 /// `false` unless ``canUseBiometricAuthentication`` is `true`; a write never combines
 /// `synchronizable: .yes` or `.any` with a `*ThisDeviceOnly` accessibility.

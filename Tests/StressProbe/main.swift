@@ -108,7 +108,12 @@ if CommandLine.arguments.contains("--warm") {
     _ = try? await store.getItem("warm-up")
     _ = FileManager.default.createFile(atPath: option("--ready-file", "/nonexistent"), contents: nil)
     let resumeFile = option("--resume-file", "/nonexistent")
-    while !FileManager.default.fileExists(atPath: resumeFile) { try await Task.sleep(for: .milliseconds(50)) }
+    // A test script that failed before resuming it must not leave this probe behind forever.
+    let giveUp = ContinuousClock.now + .seconds(120)
+    while !FileManager.default.fileExists(atPath: resumeFile) {
+        guard ContinuousClock.now < giveUp else { say("never resumed"); exit(3) }
+        try await Task.sleep(for: .milliseconds(50))
+    }
 }
 
 switch CommandLine.arguments.dropFirst().first {
