@@ -191,13 +191,16 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// that block no thread. Locked items, and an item replaced meanwhile, are left undecided for
     /// the full path, which unlocks or searches again.
     private func quickGetItem(forKey key: String, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> QuickAnswer {
-        if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider),
-           try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
+        // Before the search, where the provider needs it (it would hold the search, or show a
+        // dialog, while locked): that answer also serves a miss below.
+        let lockedReadFirst = ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider)
+        if lockedReadFirst, try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
             return .undecided
         }
         let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
         if found.unlocked.isEmpty && found.locked.isEmpty {
             // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
+            if lockedReadFirst { return .answer(nil) }
             return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
         }
         guard found.locked.isEmpty else { return .undecided }
