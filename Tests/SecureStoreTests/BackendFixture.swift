@@ -6,9 +6,17 @@ import Testing
 /// The backends every contract test runs against.
 enum BackendKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case inMemory
-    /// A real gnome-keyring-daemon: run the tests under Scripts/with-secret-service.
+    /// A real Secret Service provider: run the tests under Scripts/with-secret-service.
     case secretService
+    /// The app's keyring in a Flatpak-like sandbox: run the tests under Scripts/with-sandbox.
+    case sandboxKeyring
     var testDescription: String { rawValue }
+
+    /// In a sandbox the Secret Service is out of reach and the sandbox keyring is what there is;
+    /// outside, the other way round.
+    static var allCases: [BackendKind] {
+        SandboxKeyringBackend.isSandboxed ? [.inMemory, .sandboxKeyring] : [.inMemory, .secretService]
+    }
 }
 
 /// A test's view of one keyring: stores for any number of applications that share it, the
@@ -32,6 +40,8 @@ final class BackendFixture: Sendable {
             return InMemoryBackend(applicationID: applicationID, keyring: keyring)
         case .secretService:
             return secretServiceBackend(applicationID)
+        case .sandboxKeyring:
+            return sandboxBackend(applicationID)
         }
     }
 
@@ -53,6 +63,8 @@ final class BackendFixture: Sendable {
             return keyring.records.filter { $0.accessGroup == accessGroup && $0.service == service && $0.key == key }
         case .secretService:
             return try await secretServiceBackend("\(applicationPrefix).app").records(service: service, key: key, accessGroup: accessGroup)
+        case .sandboxKeyring:
+            return try await sandboxBackend("\(applicationPrefix).app").records(service: service, key: key, accessGroup: accessGroup)
         }
     }
 
@@ -64,18 +76,31 @@ final class BackendFixture: Sendable {
             return keyring.records.filter { $0.application == applicationID && $0.service == service && $0.key == key }
         case .secretService:
             return try await secretServiceBackend(applicationID).records(service: service, key: key)
+        case .sandboxKeyring:
+            return try await sandboxBackend(applicationID).records(service: service, key: key)
         }
     }
 
     /// Removes whatever this test stored.
     func cleanUp() async throws {
-        guard kind == .secretService else { return }
         for applicationID in applicationsUsed.withLock({ $0 }) {
-            try await secretServiceBackend(applicationID).deleteEverything()
+            switch kind {
+            case .inMemory: return
+            case .secretService: try await secretServiceBackend(applicationID).deleteEverything()
+            case .sandboxKeyring: try await sandboxBackend(applicationID).deleteEverything()
+            }
         }
         for group in accessGroupsUsed.withLock({ $0 }) {
-            try await secretServiceBackend("\(applicationPrefix).app").deleteEverything(accessGroup: group)
+            switch kind {
+            case .inMemory: return
+            case .secretService: try await secretServiceBackend("\(applicationPrefix).app").deleteEverything(accessGroup: group)
+            case .sandboxKeyring: try await sandboxBackend("\(applicationPrefix).app").deleteEverything(accessGroup: group)
+            }
         }
+    }
+
+    private func sandboxBackend(_ applicationID: String) -> SandboxKeyringBackend {
+        try! SandboxKeyringBackend(applicationID: applicationID, timeout: .seconds(20))
     }
 
     private func secretServiceBackend(_ applicationID: String) -> SecretServiceBackend {

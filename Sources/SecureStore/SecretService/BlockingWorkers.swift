@@ -10,6 +10,10 @@ final class BlockingWorkers: @unchecked Sendable {
     /// One thread for opening connections, so that opens never run side by side (see
     /// `SecretServiceBackend.openConnection`).
     static let connectionOpener = BlockingWorkers(maximumThreads: 1)
+    /// One thread for the sandbox keyring: libsecret's file backend keeps one unguarded
+    /// in-memory copy of the keyring file, and two calls at once corrupt it (GVariant
+    /// assertions, then a crash, seen with the contract suite's parallel tests).
+    static let sandboxKeyring = BlockingWorkers(maximumThreads: 1)
 
     // Guarded by `mutex` (a pthread mutex and condition variable, which ThreadSanitizer
     // understands, unlike Synchronization.Mutex's futex on Linux).

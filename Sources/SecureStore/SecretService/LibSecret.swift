@@ -3,7 +3,8 @@ import CLibSecret
 import Dispatch
 import Synchronization
 
-// Every call into libsecret, GIO and GLib that the package makes lives in this file.
+// Every call into libsecret, GIO and GLib that the package makes lives in this file and, for
+// libsecret's password API (the sandbox keyring), in LibSecretPassword.swift.
 
 /// A GError, copied out of C before the GError is freed.
 struct GLibError: Error {
@@ -41,7 +42,7 @@ struct GLibError: Error {
 }
 
 /// Calls `body` with a GError out-parameter and throws the GError it sets, if any.
-private func withGError<T>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<GError>?>) -> T) throws(GLibError) -> T {
+func withGError<T>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<GError>?>) -> T) throws(GLibError) -> T {
     var error: UnsafeMutablePointer<GError>?
     let result = body(&error)
     if let error {
@@ -564,14 +565,6 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// A `SecretValue` holding exactly `value` (NULs included), copied by libsecret into its
     /// wiping memory.
-    private func makeSecretValue(_ value: [UInt8], contentType: String) -> OpaquePointer {
-        value.withUnsafeBufferPointer { bytes in
-            let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: gchar.self) }
-            return "".withCString { empty in
-                secret_value_new(start ?? empty, gssize(bytes.count), contentType)
-            }
-        }
-    }
 
     private func makeStringDictionary(_ dictionary: [String: String]) -> OpaquePointer {
         var entries: [OpaquePointer?] = dictionary.sorted { $0.key < $1.key }.map { name, value in
@@ -591,13 +584,13 @@ private func withNullTerminatedStrings<R>(_ strings: [String], _ body: (UnsafeMu
 }
 
 /// The `(ss)` arguments of `org.freedesktop.DBus.Properties.Get`.
-private func propertyGetParameters(_ interface: String, _ name: String) -> OpaquePointer {
+func propertyGetParameters(_ interface: String, _ name: String) -> OpaquePointer {
     var children = [g_variant_new_string(interface), g_variant_new_string(name)]
     return g_variant_new_tuple(&children, 2)
 }
 
 /// The value inside a `Properties.Get` reply `(v)`, which the caller unrefs; takes `reply`.
-private func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
+func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
     guard let reply else { return nil }
     defer { g_variant_unref(reply) }
     let boxed = g_variant_get_child_value(reply, 0)
@@ -605,10 +598,20 @@ private func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
     return g_variant_get_variant(boxed)
 }
 
+/// A new SecretValue holding `value`'s bytes; the caller unrefs it.
+func makeSecretValue(_ value: [UInt8], contentType: String) -> OpaquePointer {
+    value.withUnsafeBufferPointer { bytes in
+        let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: gchar.self) }
+        return "".withCString { empty in
+            secret_value_new(start ?? empty, gssize(bytes.count), contentType)
+        }
+    }
+}
+
 /// Takes ownership of a `SecretValue` and returns its bytes, exactly (NULs and bytes that are
 /// not UTF-8 included: whether they make a string is for the caller to decide).
 /// `secret_value_unref` wipes libsecret's copy (egg-secure memory) before freeing it.
-private func takeSecret(_ value: OpaquePointer) -> [UInt8]? {
+func takeSecret(_ value: OpaquePointer) -> [UInt8]? {
     defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
     var length: gsize = 0
     guard let bytes = secret_value_get(value, &length) else { return nil }
@@ -623,7 +626,7 @@ private func takeLockedFlag(_ locked: OpaquePointer?) -> Bool {
 }
 
 /// Takes ownership of a `gchar*` and returns it as a `String`.
-private func takeString(_ string: UnsafeMutablePointer<gchar>?) -> String? {
+func takeString(_ string: UnsafeMutablePointer<gchar>?) -> String? {
     guard let string else { return nil }
     defer { g_free(string) }
     return String(cString: string)
@@ -642,7 +645,7 @@ private func strings(_ strings: UnsafeMutablePointer<UnsafeMutablePointer<gchar>
 }
 
 /// A floating `GVariant` tuple of `children` (floating references, which it takes).
-private func tuple(_ children: [OpaquePointer?]) -> OpaquePointer {
+func tuple(_ children: [OpaquePointer?]) -> OpaquePointer {
     var children = children
     return g_variant_new_tuple(&children, gsize(children.count))
 }

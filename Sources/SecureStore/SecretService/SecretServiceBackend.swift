@@ -122,7 +122,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     /// One attempt at `setItem`: find the key's items, then create or replace.
     private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions, _ call: Call) throws {
-        let label = "\(options.accessGroup ?? applicationID) / \(options.service) / \(key)"
+        let label = Self.label(applicationID: applicationID, key: key, options: options)
         let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
@@ -265,13 +265,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         let options = SecureStoreOptions(keychainService: service, synchronizable: .any, accessGroup: accessGroup)
         return try await withConnection { connection in
             let paths = try await self.itemPaths(key: key, options: options, connection)
-            return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map { attributes in
-                InMemoryBackend.Record(
-                    application: attributes[Attribute.application], accessGroup: attributes[Attribute.accessGroup],
-                    service: attributes[Attribute.service] ?? "", key: attributes[Attribute.key] ?? "",
-                    accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,
-                    isSynchronizable: attributes[Attribute.synchronizable] == "true")
-            }
+            return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map(Self.record)
         }
     }
 
@@ -279,7 +273,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// whatever its service.
     func deleteEverything(accessGroup: String? = nil) async throws {
         try await perform { call in
-            try call.deleteItems(matching: [Attribute.schema: Self.schemaName].merging(self.namespace(accessGroup)) { $1 })
+            try call.deleteItems(matching: [Attribute.schema: Self.schemaName].merging(Self.namespace(applicationID: self.applicationID, accessGroup)) { $1 })
         }
     }
 
@@ -288,8 +282,13 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// The attributes that select items: the key's item(s), or with `key: nil` the service's.
     /// `isSynchronizable: nil` follows `options.synchronizable` (`.any` leaves it out).
     private func attributes(key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
-        var attributes = namespace(options.accessGroup)
-        attributes[Attribute.schema] = Self.schemaName
+        Self.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
+    }
+
+    /// The same, for any application: the sandbox keyring's items carry the same attributes.
+    static func attributes(applicationID: String, key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
+        var attributes = namespace(applicationID: applicationID, options.accessGroup)
+        attributes[Attribute.schema] = schemaName
         attributes[Attribute.service] = options.service
         if let key { attributes[Attribute.key] = key }
         let states = isSynchronizable.map { [$0] } ?? options.synchronizable.matchingStates
@@ -299,8 +298,22 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     /// The attribute that keeps items apart: the access group's, or else the application's.
     /// An item has one of the two, so a search by either never finds the other kind.
-    private func namespace(_ accessGroup: String?) -> [String: String] {
+    static func namespace(applicationID: String, _ accessGroup: String?) -> [String: String] {
         accessGroup.map { [Attribute.accessGroup: $0] } ?? [Attribute.application: applicationID]
+    }
+
+    /// An item's label: `application / service / key` (`group / service / key` for a group's).
+    static func label(applicationID: String, key: String, options: SecureStoreOptions) -> String {
+        "\(options.accessGroup ?? applicationID) / \(options.service) / \(key)"
+    }
+
+    /// A record of an item's attributes, values left out, for tests and tools.
+    static func record(_ attributes: [String: String]) -> InMemoryBackend.Record {
+        InMemoryBackend.Record(
+            application: attributes[Attribute.application], accessGroup: attributes[Attribute.accessGroup],
+            service: attributes[Attribute.service] ?? "", key: attributes[Attribute.key] ?? "",
+            accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,
+            isSynchronizable: attributes[Attribute.synchronizable] == "true")
     }
 
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
@@ -359,7 +372,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// cancellation cancels, and a watchdog that cancels it when one step (a D-Bus call, or the
     /// unlock dialog) has waited `timeout`; that ends in `timeoutError`, as does a step that
     /// still has not ended two seconds later. Other errors are passed on as thrown.
-    private static func onWorker<T: Sendable>(
+    static func onWorker<T: Sendable>(
         _ workers: BlockingWorkers = .shared, timeout: Duration, _ work: @escaping @Sendable (GCancellation) throws -> T
     ) async throws -> T {
         let cancellation = GCancellation()
@@ -425,7 +438,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     /// Fails fast when no session bus is configured, so GLib never tries to autolaunch one.
-    private static func checkSessionBus() throws(SecureStoreError) {
+    static func checkSessionBus() throws(SecureStoreError) {
         if let address = getenv("DBUS_SESSION_BUS_ADDRESS").map({ String(cString: $0) }), !address.isEmpty {
             guard !address.contains("autolaunch:") else {
                 throw SecureStoreError(.serviceUnavailable, "DBUS_SESSION_BUS_ADDRESS asks for an autolaunched bus; SecureStore never starts a bus.")
@@ -439,7 +452,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         throw SecureStoreError(.serviceUnavailable, "No D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist.")
     }
 
-    private static func timeoutError(_ timeout: Duration) -> SecureStoreError {
+    static func timeoutError(_ timeout: Duration) -> SecureStoreError {
         SecureStoreError(.timeout, "The Secret Service did not answer within \(timeout).")
     }
 
@@ -450,7 +463,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     /// The one place where GLib's and libsecret's errors become SecureStore's.
-    private static func secureStoreError(from error: any Error) -> any Error {
+    static func secureStoreError(from error: any Error) -> any Error {
         let connecting = error is ConnectionFailure
         guard let error = (error as? ConnectionFailure)?.error ?? error as? GLibError else { return error }
         // A step cancelled by its watchdog is already a timeout error (see onWorker).

@@ -1,0 +1,123 @@
+#if canImport(CLibSecret)
+import CLibSecret
+import Glibc
+
+/// libsecret's password API (`secret_password_*v_sync`), which inside a Flatpak or Snap sandbox
+/// keeps the app's items in its own encrypted file, `$XDG_DATA_HOME/keyrings/default.keyring`,
+/// whose key the Secret portal hands over. Every call blocks: run them on ``BlockingWorkers``
+/// with a ``GCancellation``.
+enum LibSecretPassword {
+    /// SecureStore's schema, built at run time (Swift cannot call the variadic
+    /// `secret_schema_new`). Its name is stored as `xdg:schema`, as on the Secret Service.
+    nonisolated(unsafe) private static let schema: UnsafeMutablePointer<SecretSchema> = {
+        let attributes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, nil)!
+        defer { g_hash_table_unref(attributes) }
+        for name in SecretServiceBackend.Attribute.all where name != SecretServiceBackend.Attribute.schema {
+            // GINT_TO_POINTER(SECRET_SCHEMA_ATTRIBUTE_STRING): the string type is 0.
+            g_hash_table_insert(attributes, g_strdup(name), nil)
+        }
+        return secret_schema_newv(SecretServiceBackend.schemaName, SECRET_SCHEMA_NONE, attributes)
+    }()
+
+    /// Whether this process runs in a sandbox, by libsecret's own rule: `/.flatpak-info`
+    /// exists, or `SNAP_NAME` is set.
+    static var isSandboxed: Bool {
+        access("/.flatpak-info", F_OK) == 0 || getenv("SNAP_NAME") != nil
+    }
+
+    /// Stores `value` under `attributes` (without `xdg:schema`), replacing the item with exactly
+    /// these attributes, if any.
+    static func store(_ value: [UInt8], contentType: String, attributes: [String: String], label: String,
+                      _ cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        let secretValue = makeSecretValue(value, contentType: contentType)
+        defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
+        let stored = try withAttributes(attributes) { table throws(GLibError) in
+            try withGError {
+                secret_password_storev_binary_sync(schema, table, nil, label, secretValue, cancellation.cancellable, $0)
+            }
+        }
+        guard stored != 0 else { throw GLibError.protocolViolation("libsecret refused the attributes") }
+    }
+
+    /// The secret of the first item whose attributes include `attributes`, its bytes exactly.
+    static func lookup(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> [UInt8]? {
+        cancellation.beginStep()
+        let value = try withAttributes(attributes) { table throws(GLibError) in
+            try withGError { secret_password_lookupv_binary_sync(schema, table, cancellation.cancellable, $0) }
+        }
+        return value.flatMap(takeSecret)
+    }
+
+    /// Deletes every item whose attributes include `attributes`.
+    static func clear(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        _ = try withAttributes(attributes) { table throws(GLibError) in
+            try withGError { secret_password_clearv_sync(schema, table, cancellation.cancellable, $0) }
+        }
+    }
+
+    /// The attributes of every item whose attributes include `attributes`; no secrets.
+    static func search(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> [[String: String]] {
+        cancellation.beginStep()
+        let found = try withAttributes(attributes) { table throws(GLibError) in
+            try withGError { secret_password_searchv_sync(schema, table, SECRET_SEARCH_ALL, cancellation.cancellable, $0) }
+        }
+        defer { g_list_free_full(found, g_object_unref) }
+        var items: [[String: String]] = []
+        var node = found
+        while let current = node {
+            if let retrievable = current.pointee.data,
+               let table = secret_retrievable_get_attributes(OpaquePointer(retrievable)) {
+                items.append(stringTable(table))
+                g_hash_table_unref(table)
+            }
+            node = current.pointee.next
+        }
+        return items
+    }
+
+    /// Whether the Secret portal answers on the session bus, asked the way libsecret decides
+    /// to use it (the `version` property of `org.freedesktop.portal.Secret`), within `timeout`.
+    /// libsecret itself, without the portal, falls back to the Secret Service silently.
+    static func portalVersion(timeoutMilliseconds: Int32, _ cancellation: GCancellation) throws(GLibError) -> UInt32 {
+        cancellation.beginStep()
+        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
+        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                bus, "org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop", "org.freedesktop.DBus.Properties",
+                "Get", propertyGetParameters("org.freedesktop.portal.Secret", "version"), nil, G_DBUS_CALL_FLAGS_NONE,
+                timeoutMilliseconds, cancellation.cancellable, $0)
+        }
+        guard let version = unboxPropertyReply(reply) else { throw GLibError.protocolViolation("The Secret portal has no version") }
+        defer { g_variant_unref(version) }
+        guard String(cString: g_variant_get_type_string(version)) == "u" else {
+            throw GLibError.protocolViolation("The Secret portal's version is not a number")
+        }
+        return g_variant_get_uint32(version)
+    }
+
+    private static func withAttributes<R>(_ attributes: [String: String], _ body: (OpaquePointer) throws(GLibError) -> R) throws(GLibError) -> R {
+        let table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)!
+        defer { g_hash_table_unref(table) }
+        for (name, value) in attributes where name != SecretServiceBackend.Attribute.schema {
+            g_hash_table_insert(table, g_strdup(name), g_strdup(value))
+        }
+        return try body(table)
+    }
+
+    private static func stringTable(_ table: OpaquePointer) -> [String: String] {
+        var entries: [String: String] = [:]
+        var iterator = GHashTableIter()
+        g_hash_table_iter_init(&iterator, table)
+        var key: gpointer?, value: gpointer?
+        while g_hash_table_iter_next(&iterator, &key, &value) != 0 {
+            guard let key, let value else { continue }
+            entries[String(cString: key.assumingMemoryBound(to: gchar.self))] = String(cString: value.assumingMemoryBound(to: gchar.self))
+        }
+        return entries
+    }
+}
+#endif

@@ -1,0 +1,191 @@
+#if canImport(CLibSecret)
+import Synchronization
+
+/// The backend for apps in a Flatpak or Snap sandbox: the app's own keyring, which libsecret
+/// keeps in an encrypted file inside the sandbox, `$XDG_DATA_HOME/keyrings/default.keyring`
+/// (`~/.var/app/APP_ID/data/keyrings/default.keyring` in a Flatpak), with a key the desktop's
+/// keyring hands over through the Secret portal (`org.freedesktop.portal.Secret`). The app
+/// needs no permission beyond the portals: no `--talk-name=org.freedesktop.secrets`.
+///
+/// Items carry the same attributes as on the Secret Service (see ``SecretServiceBackend``), and
+/// every rule of the backend contract holds. What differs:
+/// - Nothing is ever locked and no unlock dialog appears (the portal supplies the key), so
+///   `userInteraction` changes nothing and no call fails for a lock.
+/// - Only this app sees its items; the desktop's keyring and other apps do not (not even in
+///   Seahorse), and this app does not see theirs.
+/// - ``isAvailable()`` is `true` when the portal answers and the file can be read.
+/// - A sandbox without the Secret portal (or one that refuses) fails every call with
+///   ``SecureStoreError/Code/serviceUnavailable`` within two seconds, and never falls back to
+///   another store (libsecret alone would try the Secret Service).
+/// - Each call reads the whole file and a write rewrites it: two processes of one app that
+///   write at the same moment can lose one of the two writes (libsecret's file backend has no
+///   lock between processes).
+///
+/// Every call runs libsecret's blocking calls on a thread the backend owns, one call at a time
+/// (libsecret's file backend is not safe to use from two threads at once), with the store's
+/// timeout, and honours task cancellation.
+public final class SandboxKeyringBackend: SecureStoreBackend {
+    public let applicationID: String
+    /// How long one call may wait for the portal and the keyring file.
+    public let timeout: Duration
+
+    /// A backend for `applicationID`'s items in this sandbox's keyring.
+    ///
+    /// - Throws: ``SecureStoreError/Code/invalidOptions`` for an application ID that is empty or
+    ///   has a control character, or a timeout that is not positive. Nothing is contacted yet.
+    public init(applicationID: String, timeout: Duration = .seconds(30)) throws {
+        try Validation.checkApplicationID(applicationID)
+        guard timeout > .zero else { throw SecureStoreError.invalidOptions("The timeout must be positive.") }
+        self.applicationID = applicationID
+        self.timeout = timeout
+    }
+
+    /// Whether this process runs in a Flatpak or Snap sandbox (libsecret's rule: `/.flatpak-info`
+    /// exists, or `SNAP_NAME` is set); ``SecureStore/init(applicationID:userInteraction:timeout:keyring:)``
+    /// then picks this backend.
+    public static var isSandboxed: Bool { LibSecretPassword.isSandboxed }
+
+    public var canUseBiometricAuthentication: Bool { false }
+
+    public func isAvailable() async -> Bool {
+        (try? await perform(timeout: min(timeout, .seconds(3))) { cancellation in
+            _ = try LibSecretPassword.search([SecretServiceBackend.Attribute.application: self.applicationID], cancellation)
+        }) != nil
+    }
+
+    public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
+        let contentType = SecretServiceBackend.contentType(of: value, kind: kind)
+        try await Self.itemLocks.withLock(lockName(key, options)) {
+            try await self.perform { cancellation in
+                let states = options.synchronizable.matchingStates
+                let existing = try states.map { ($0, try LibSecretPassword.search(self.attributes(key, options, $0), cancellation)) }
+                var targets = existing
+                if options.synchronizable == .any {
+                    // As on the Secret Service: update every item the key has, or make a non-synchronizable one.
+                    targets = existing.filter { !$0.1.isEmpty }
+                    if targets.isEmpty { targets = [existing[0]] }
+                }
+                for (isSynchronizable, found) in targets {
+                    var itemAttributes = self.attributes(key, options, isSynchronizable)
+                    itemAttributes[SecretServiceBackend.Attribute.accessible] = options.keychainAccessible.expoName
+                    // The new item first (the file backend replaces one with exactly these
+                    // attributes), then the ones with another accessibility: the key never reads
+                    // as missing, and one item is left.
+                    try LibSecretPassword.store(value, contentType: contentType, attributes: itemAttributes,
+                                                label: SecretServiceBackend.label(applicationID: self.applicationID, key: key, options: options),
+                                                cancellation)
+                    for stale in found where stale[SecretServiceBackend.Attribute.accessible] != itemAttributes[SecretServiceBackend.Attribute.accessible] {
+                        try LibSecretPassword.clear(stale, cancellation)
+                    }
+                }
+            }
+        }
+    }
+
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
+        try await perform { cancellation in
+            for isSynchronizable in options.synchronizable.matchingStates {
+                if let value = try LibSecretPassword.lookup(self.attributes(key, options, isSynchronizable), cancellation) {
+                    return value
+                }
+            }
+            return nil
+        }
+    }
+
+    public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
+        try await Self.itemLocks.withLock(lockName(key, options)) {
+            try await self.perform { cancellation in
+                try LibSecretPassword.clear(self.attributes(key, options, nil), cancellation)
+            }
+        }
+    }
+
+    public func containsItem(forKey key: String, options: SecureStoreOptions) async throws -> Bool {
+        try await perform { cancellation in
+            try !LibSecretPassword.search(self.attributes(key, options, nil), cancellation).isEmpty
+        }
+    }
+
+    public func allKeys(options: SecureStoreOptions) async throws -> [String] {
+        try await perform { cancellation in
+            let found = try LibSecretPassword.search(self.attributes(nil, options, nil), cancellation)
+            return Set(found.compactMap { $0[SecretServiceBackend.Attribute.key] }).sorted()
+        }
+    }
+
+    public func deleteAll(options: SecureStoreOptions) async throws {
+        try await perform { cancellation in
+            try LibSecretPassword.clear(self.attributes(nil, options, nil), cancellation)
+        }
+    }
+
+    // MARK: - Internal, for tests and tools
+
+    /// What the keyring records about this application's items under (service, key), values
+    /// left out; one entry per item.
+    func records(service: String, key: String, accessGroup: String? = nil) async throws -> [InMemoryBackend.Record] {
+        let options = SecureStoreOptions(keychainService: service, synchronizable: .any, accessGroup: accessGroup)
+        return try await perform { cancellation in
+            try LibSecretPassword.search(self.attributes(key, options, nil), cancellation).map(SecretServiceBackend.record)
+        }
+    }
+
+    /// Deletes every item of this application (or with `accessGroup`, of that group).
+    func deleteEverything(accessGroup: String? = nil) async throws {
+        try await perform { cancellation in
+            try LibSecretPassword.clear(SecretServiceBackend.namespace(applicationID: self.applicationID, accessGroup), cancellation)
+        }
+    }
+
+    // MARK: - Running calls
+
+    private func attributes(_ key: String?, _ options: SecureStoreOptions, _ isSynchronizable: Bool?) -> [String: String] {
+        SecretServiceBackend.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
+    }
+
+    private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
+        // NUL cannot occur in any part (validated), so the name is unambiguous.
+        "\(options.accessGroup.map { "group\u{0}\($0)" } ?? "application\u{0}\(applicationID)")\u{0}\(options.service)\u{0}\(key)"
+    }
+
+    private static let itemLocks = KeyedLock<String>()
+
+    /// Whether the Secret portal answered once in this process (see `checkPortal`).
+    private static let portalAnswered = Atomic(false)
+
+    /// Runs blocking `work` on one of the backend's threads with the store's timeout, after
+    /// making sure the Secret portal is there, and maps what it throws to `SecureStoreError`.
+    private func perform<T: Sendable>(timeout: Duration? = nil, _ work: @escaping @Sendable (GCancellation) throws -> T) async throws -> T {
+        try Task.checkCancellation()
+        let timeout = timeout ?? self.timeout
+        do {
+            try SecretServiceBackend.checkSessionBus()
+            return try await SecretServiceBackend.onWorker(.sandboxKeyring, timeout: timeout) { cancellation in
+                try Self.checkPortal(cancellation)
+                return try work(cancellation)
+            }
+        } catch {
+            throw SecretServiceBackend.secureStoreError(from: error)
+        }
+    }
+
+    /// Fails unless this process is sandboxed and the Secret portal answers (within two
+    /// seconds). Asked before libsecret's first call, because libsecret, finding no portal,
+    /// would fall back to the Secret Service for the life of the process: another store.
+    private static func checkPortal(_ cancellation: GCancellation) throws {
+        guard !portalAnswered.load(ordering: .acquiring) else { return }
+        guard LibSecretPassword.isSandboxed else {
+            throw SecureStoreError(.serviceUnavailable, "The sandbox keyring exists only inside a Flatpak or Snap sandbox (no /.flatpak-info, no SNAP_NAME); use the Secret Service outside one.")
+        }
+        do {
+            _ = try LibSecretPassword.portalVersion(timeoutMilliseconds: 2000, cancellation)
+        } catch {
+            if GCancellation.isCancellation(error) { throw error }
+            throw SecureStoreError(.serviceUnavailable, "The Secret portal (org.freedesktop.portal.Secret) is not available in this sandbox, so the app's keyring has no key: \(error.message)",
+                                   backendDomain: error.domainName, backendCode: Int(error.code))
+        }
+        portalAnswered.store(true, ordering: .releasing)
+    }
+}
+#endif
