@@ -25,6 +25,18 @@ enum Subprocess {
     static var securestore: String { binDirectory.appendingPathComponent("securestore").path }
     static var withSecretService: String { packageRoot.appendingPathComponent("Scripts/with-secret-service").path }
     static var withDisplay: String { packageRoot.appendingPathComponent("Scripts/with-display").path }
+    static var withSandbox: String { packageRoot.appendingPathComponent("Scripts/with-sandbox").path }
+
+    /// Runs a bash `script` on the host side of Scripts/with-sandbox: `$SECURESTORE` is the
+    /// command, `in_sandbox APP CMD...` runs CMD in APP's sandbox, and everything else runs on
+    /// the host's private session (with its unlocked gnome-keyring).
+    static func aroundSandbox(_ script: String, environment: [String: String?] = [:]) async throws -> Outcome {
+        var environment = environment
+        environment["SECURESTORE"] = securestore
+        environment["SECURESTORE_BIN"] = binDirectory.path
+        let prelude = "set -u\nin_sandbox() { \"$SECURESTORE_IN_SANDBOX\" \"$@\"; }\n"
+        return try await run([withSandbox, "--host", "bash", "-c", prelude + script], environment: environment)
+    }
 
     /// Runs `arguments` with this process's environment changed by `environment` (a `nil`
     /// value removes a variable) and `input` on standard input. The child starts with an empty

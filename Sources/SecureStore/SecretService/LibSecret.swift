@@ -56,10 +56,20 @@ func withGError<T>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<GError>?>)
 final class GCancellation: Sendable {
     // GCancellable is thread-safe; the pointer itself never changes.
     nonisolated(unsafe) let cancellable: UnsafeMutablePointer<GCancellable>
+    /// Whether cancelling reaches the GCancellable (see `init(cancelsCalls:)`).
+    let cancelsCalls: Bool
     private let timedOutFlag = Atomic(false)
+    private let cancelledFlag = Atomic(false)
     private let lastStepStart = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
-    init() { cancellable = g_cancellable_new() }
+    /// With `cancelsCalls: false`, cancelling only marks the call: libsecret's file backend
+    /// (the sandbox keyring) deadlocks when its portal request is cancelled from another thread
+    /// (its cancelled handler disconnects itself from inside the emission), so such a call is
+    /// abandoned instead (see `SecretServiceBackend.onWorker`).
+    init(cancelsCalls: Bool = true) {
+        cancellable = g_cancellable_new()
+        self.cancelsCalls = cancelsCalls
+    }
     deinit { g_object_unref(cancellable) }
 
     /// Marks the start of one wait on the Secret Service; the timeout counts from here.
@@ -72,7 +82,10 @@ final class GCancellation: Sendable {
         DispatchTime.now().uptimeNanoseconds &- lastStepStart.load(ordering: .relaxed)
     }
 
-    func cancel() { g_cancellable_cancel(cancellable) }
+    func cancel() {
+        cancelledFlag.store(true, ordering: .sequentiallyConsistent)
+        if cancelsCalls { g_cancellable_cancel(cancellable) }
+    }
 
     /// Cancels because the timeout passed, which callers report as a timeout, not a cancellation.
     func timeOut() {
@@ -82,7 +95,7 @@ final class GCancellation: Sendable {
 
     var timedOut: Bool { timedOutFlag.load(ordering: .sequentiallyConsistent) }
 
-    var isCancelled: Bool { g_cancellable_is_cancelled(cancellable) != 0 }
+    var isCancelled: Bool { cancelledFlag.load(ordering: .sequentiallyConsistent) }
 
     /// The error a cancelled GIO call reports, for work that notices cancellation itself.
     var cancelledError: GLibError {

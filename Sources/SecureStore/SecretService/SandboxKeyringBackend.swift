@@ -1,4 +1,5 @@
 #if canImport(CLibSecret)
+import Dispatch
 import Synchronization
 
 /// The backend for apps in a Flatpak or Snap sandbox: the app's own keyring, which libsecret
@@ -161,13 +162,50 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
         let timeout = timeout ?? self.timeout
         do {
             try SecretServiceBackend.checkSessionBus()
-            return try await SecretServiceBackend.onWorker(.sandboxKeyring, timeout: timeout) { cancellation in
+            return try await SecretServiceBackend.onWorker(.sandboxKeyring, timeout: timeout, cancelsCalls: false) { cancellation in
                 try Self.checkPortal(cancellation)
+                try Self.warmUp(attemptTimeout: min(timeout, .milliseconds(1500)))
                 return try work(cancellation)
             }
         } catch {
             throw SecretServiceBackend.secureStoreError(from: error)
         }
+    }
+
+    /// Whether libsecret's file backend has its key (see `warmUp`).
+    private static let backendReady = Atomic(false)
+    private static let warmUpWorkers = BlockingWorkers(maximumThreads: 4)
+
+    /// libsecret's file backend asks the portal for its key on its first call in a process,
+    /// and in libsecret 0.20.5 that call sometimes never returns: the portal's answer is lost
+    /// (`secret-tool lookup` hung in 12 of 80 process starts in Scripts/with-sandbox; qtkeychain
+    /// issue 240 reports the same hang in Flatpaks). A healthy answer takes about 50 ms. So the
+    /// first call is made on a thread of its own, given up after `attemptTimeout`, and made
+    /// again, up to four times: each attempt sends a new request. A given-up attempt keeps its
+    /// thread, in a pool of four of its own. Once one has answered, libsecret keeps the backend
+    /// for the life of the process.
+    private static func warmUp(attemptTimeout: Duration) throws {
+        guard !backendReady.load(ordering: .acquiring) else { return }
+        var lastError: (any Error)?
+        for _ in 1...4 {
+            let answered = DispatchSemaphore(value: 0)
+            let outcome = Mutex<Result<Void, any Error>?>(nil)
+            warmUpWorkers.submit {
+                // No application ID is empty (validated), so this finds nothing and reads no secret.
+                let result = Result { _ = try LibSecretPassword.search([SecretServiceBackend.Attribute.application: ""], GCancellation(cancelsCalls: false)) }
+                outcome.withLock { $0 = result }
+                answered.signal()
+            }
+            let seconds = Double(attemptTimeout.components.seconds) + Double(attemptTimeout.components.attoseconds) / 1e18
+            guard answered.wait(timeout: .now() + seconds) == .success, let result = outcome.withLock({ $0 }) else {
+                lastError = SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(attemptTimeout).")
+                continue
+            }
+            try result.get()
+            backendReady.store(true, ordering: .releasing)
+            return
+        }
+        throw lastError!
     }
 
     /// Fails unless this process is sandboxed and the Secret portal answers (within two

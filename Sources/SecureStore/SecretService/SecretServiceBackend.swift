@@ -372,18 +372,29 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// cancellation cancels, and a watchdog that cancels it when one step (a D-Bus call, or the
     /// unlock dialog) has waited `timeout`; that ends in `timeoutError`, as does a step that
     /// still has not ended two seconds later. Other errors are passed on as thrown.
+    ///
+    /// With `cancelsCalls: false` (see `GCancellation`), the caller is let go instead: at once
+    /// on task cancellation, at the timeout on the watchdog, and the work finishes unobserved.
     static func onWorker<T: Sendable>(
-        _ workers: BlockingWorkers = .shared, timeout: Duration, _ work: @escaping @Sendable (GCancellation) throws -> T
+        _ workers: BlockingWorkers = .shared, timeout: Duration, cancelsCalls: Bool = true,
+        _ work: @escaping @Sendable (GCancellation) throws -> T
     ) async throws -> T {
-        let cancellation = GCancellation()
+        let cancellation = GCancellation(cancelsCalls: cancelsCalls)
+        let resumption = ResumeOnce<T>()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let resumption = ResumeOnce(continuation)
+                resumption.attach(continuation)
+                guard !cancellation.isCancelled else { return }   // resumed by onCancel already
                 let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { cancellation.nanosecondsInStep }) {
-                    cancellation.timeOut()
-                    DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) {
+                    // The way out first: cancelling may block (see GCancellation.init).
+                    if cancelsCalls {
+                        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(2)) {
+                            resumption.resume(with: .failure(timeoutError(timeout)))
+                        }
+                    } else {
                         resumption.resume(with: .failure(timeoutError(timeout)))
                     }
+                    cancellation.timeOut()
                 }
                 workers.submit {
                     let result = Result { try work(cancellation) }
@@ -395,6 +406,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
             }
         } onCancel: {
             cancellation.cancel()
+            if !cancelsCalls { resumption.resume(with: .failure(CancellationError())) }
         }
     }
 
@@ -651,14 +663,42 @@ private struct Call {
 
 /// Resumes a continuation exactly once, whoever gets there first (the work or the timer).
 private final class ResumeOnce<T: Sendable>: Sendable {
-    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+    private enum State {
+        case waiting(CheckedContinuation<T, any Error>?)
+        /// Resumed before the continuation arrived: it is resumed on arrival.
+        case early(Result<T, any Error>)
+        case done
+    }
+    private let state = Mutex(State.waiting(nil))
 
-    init(_ continuation: CheckedContinuation<T, any Error>) {
-        self.continuation = Mutex(continuation)
+    func attach(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            switch state {
+            case .early(let result):
+                state = .done
+                return result
+            case .waiting, .done:
+                state = .waiting(continuation)
+                return nil
+            }
+        }
+        if let early { continuation.resume(with: early) }
     }
 
     func resume(with result: Result<T, any Error>) {
-        continuation.withLock { $0.take() }?.resume(with: result)
+        let continuation: CheckedContinuation<T, any Error>? = state.withLock { state in
+            switch state {
+            case .waiting(let continuation?):
+                state = .done
+                return continuation
+            case .waiting(nil):
+                state = .early(result)
+                return nil
+            case .early, .done:
+                return nil
+            }
+        }
+        continuation?.resume(with: result)
     }
 }
 

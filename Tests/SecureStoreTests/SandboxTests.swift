@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// The sandbox keyring seen from outside: each test starts Scripts/with-sandbox (a Flatpak-like
+/// sandbox, the real xdg-desktop-portal, gnome-keyring behind it) and drives the command in
+/// there and on the host. The backend contract itself runs inside the sandbox (Scripts/test).
+@Suite("Sandboxed apps")
+struct SandboxTests {
+    static func lines(_ outcome: Subprocess.Outcome) -> [String] {
+        outcome.standardOutput.split(separator: "\n").map(String.init)
+    }
+
+    /// The sandbox's items live in the app's own keyring file, and the host keyring never sees
+    /// them; the host's items are invisible in the sandbox. Bytes come back exactly in there.
+    @Test func itemsInTheSandboxAndOnTheHostNeverMeet() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            printf inside | in_sandbox $app $S set token --app shared; echo "sandbox-set=$?"
+            printf '\\x00\\xff\\xfe' | in_sandbox $app $S set raw --app shared; echo "sandbox-set-bytes=$?"
+            echo "sandbox-bytes=$(in_sandbox $app $S get raw --app shared --raw | od -An -tx1 | tr -d ' ')"
+            echo "file=$(test -s "$HOME/.var/app/$app/data/keyrings/default.keyring" && echo app-private)"
+            $S get token --app shared; echo "host-get=$?"
+            echo "host-items=$(secret-tool search --all application shared 2>/dev/null | grep -c '^label')"
+            printf host | $S set token --app shared; echo "host-set=$?"
+            echo "sandbox-get=$(in_sandbox $app $S get token --app shared)"
+            echo "host-get-again=$($S get token --app shared)"
+            echo "sandbox-list=[$(in_sandbox $app $S list --app shared | tr '\\n' ' ')]"
+            in_sandbox $app $S exists gone --app shared; echo "sandbox-exists-missing=$?"
+            """)
+        let lines = Self.lines(outcome)
+        for line in [
+            "sandbox-set=0", "sandbox-set-bytes=0", "sandbox-bytes=00fffe", "file=app-private", "host-get=1",
+            "host-items=0", "host-set=0", "sandbox-get=inside", "host-get-again=host", "sandbox-list=[raw token ]",
+            "sandbox-exists-missing=1",
+        ] {
+            #expect(lines.contains(line), "missing \(line)\n\(outcome.standardOutput)\n\(outcome.standardError)")
+        }
+    }
+
+    /// Two apps, each in its own sandbox, with the same application ID and key: each has its
+    /// own keyring, so neither sees, lists or deletes the other's item.
+    @Test func twoAppsInTwoSandboxesNeverSeeEachOther() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"
+            printf a | in_sandbox org.example.A $S set token --app same; echo "a-set=$?"
+            in_sandbox org.example.B $S get token --app same; echo "b-get=$?"
+            printf b | in_sandbox org.example.B $S set token --app same; echo "b-set=$?"
+            in_sandbox org.example.B $S clear --app same; echo "b-clear=$?"
+            echo "a-get=$(in_sandbox org.example.A $S get token --app same)"
+            echo "a-list=$(in_sandbox org.example.A $S list --app same)"
+            """, environment: ["SECURESTORE_SANDBOX_APP_IDS": "org.example.A org.example.B"])
+        let lines = Self.lines(outcome)
+        for line in ["a-set=0", "b-get=1", "b-set=0", "b-clear=0", "a-get=a", "a-list=token"] {
+            #expect(lines.contains(line), "missing \(line)\n\(outcome.standardOutput)\n\(outcome.standardError)")
+        }
+    }
+
+    /// A sandbox with no Secret portal: every call fails with ERR_SERVICE_UNAVAILABLE (69)
+    /// within two seconds, writes nothing anywhere, and never falls back to the host keyring.
+    @Test func aSandboxWithoutThePortalFailsFastAndTyped() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            timed() { local start=$(date +%s%N); "$@" >/dev/null 2>"$HOME/err"; local status=$?; echo "$status $(( ($(date +%s%N) - start) / 1000000 ))"; }
+            echo "set=$(printf v | timed in_sandbox $app $S set token --app lonely)"
+            echo "error=$(grep -o 'ERR_[A-Z_]*' "$HOME/err" | head -1)"
+            echo "get=$(timed in_sandbox $app $S get token --app lonely)"
+            echo "list=$(timed in_sandbox $app $S list --app lonely)"
+            echo "file=$(ls "$HOME/.var/app/$app/data/keyrings" 2>/dev/null | wc -l)"
+            echo "host-items=$(secret-tool search --all application lonely 2>/dev/null | grep -c '^label')"
+            """, environment: ["SECURESTORE_SANDBOX_PORTAL": "0"])
+        let lines = Self.lines(outcome)
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        for command in ["set", "get", "list"] {
+            let fields = lines.first { $0.hasPrefix("\(command)=") }?.dropFirst(command.count + 1).split(separator: " ") ?? []
+            #expect(fields.first == "69", "\(command): \(context)")
+            #expect((Int(fields.last ?? "") ?? .max) < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
+        }
+        #expect(lines.contains("error=ERR_SERVICE_UNAVAILABLE"), "\(context)")
+        #expect(lines.contains("file=0") && lines.contains("host-items=0"), "\(context)")
+    }
+
+    /// The examples run unchanged in the sandbox: `SecureStore(applicationID:)` picks the
+    /// sandbox keyring by itself.
+    @Test func theQuickStartExampleRunsUnchangedInTheSandbox() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            in_sandbox org.example.Sandboxed "$SECURESTORE_BIN/QuickStart"; echo "exit=$?"
+            echo "host-items=$(secret-tool search --all application dev.securestore.QuickStart 2>/dev/null | grep -c '^label')"
+            """)
+        let lines = Self.lines(outcome)
+        #expect(lines.contains("get apiToken -> second-token") && lines.contains("exit=0"), "\(outcome.standardOutput)\(outcome.standardError)")
+        #expect(lines.contains("host-items=0"))
+    }
+}
