@@ -10,10 +10,10 @@ struct UsageError: Error {
 /// The parsed command line.
 struct Arguments {
     enum Command: String, CaseIterable {
-        case set, get, delete, list, clear, exists
+        case set, get, delete, list, clear, exists, migrate
 
         /// Whether it takes a KEY.
-        var takesKey: Bool { self != .list && self != .clear }
+        var takesKey: Bool { ![.list, .clear, .migrate].contains(self) }
 
         var abstract: String {
             switch self {
@@ -23,6 +23,7 @@ struct Arguments {
             case .list: "Print the keys of the service, one a line. Never unlocks the keyring."
             case .clear: "Delete every item of the service."
             case .exists: "Exit 0 when an item exists under KEY, 1 when not. Never unlocks the keyring."
+            case .migrate: "In a Flatpak or Snap sandbox: move the app's items (every service, and\n          the --access-group's) from the Secret Service into the sandbox keyring."
             }
         }
     }
@@ -38,6 +39,9 @@ struct Arguments {
     var timeout = 30.0
     var json = false
     var raw = false
+    /// migrate: stop (exit 3) after copying this many items, before removing the last one's
+    /// original; for the tests of an interrupted move. Not in the usage.
+    var stopAfter: Int?
 
     /// Parses `arguments` (without the program's name). Returns `nil` when help was asked for.
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments? {
@@ -88,6 +92,10 @@ struct Arguments {
             case "no-interaction": parsed.noInteraction = try flag()
             case "json": parsed.json = try flag()
             case "raw" where command == .set || command == .get: parsed.raw = try flag()
+            case "stop-after" where command == .migrate:
+                let text = try value()
+                guard let count = Int(text), count >= 0 else { throw UsageError(message: "--stop-after must be a count, not '\(text)'.") }
+                parsed.stopAfter = count
             default: throw UsageError(message: "Unknown option '--\(name)'.")
             }
         }
@@ -99,7 +107,7 @@ struct Arguments {
         USAGE: securestore <command> [KEY] [options]
 
         Store, read and delete secrets in the desktop's Secret Service (GNOME Keyring, KWallet,
-        KeePassXC).
+        KeePassXC), or inside a Flatpak or Snap sandbox in the app's own keyring.
 
         COMMANDS:
         \(Command.allCases.map { "  \($0.rawValue)\(String(repeating: " ", count: 8 - $0.rawValue.count))\($0.abstract)" }.joined(separator: "\n"))

@@ -1,6 +1,7 @@
 @_spi(SecureStoreInternal) import SecureStore
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// `securestore`: the desktop keyring from shell scripts, through the SecureStore library.
@@ -94,6 +95,21 @@ struct SecureStoreCommand {
                 let exists = try await store.containsItem(key, options: options)
                 reporter.result(["key": .string(key), "exists": .bool(exists)])
                 return exists ? 0 : 1
+            case .migrate:
+                let timeout = Duration.milliseconds(Int64(arguments.timeout * 1000))
+                let sandbox = try SandboxKeyringBackend(applicationID: applicationID, timeout: timeout)
+                let host = try SecretServiceBackend(
+                    applicationID: applicationID, userInteraction: arguments.noInteraction ? .notAllowed : .allowed, timeout: timeout)
+                let copied = Counter()
+                let stopAfter = arguments.stopAfter
+                let report = try await sandbox.moveItems(from: host, accessGroups: arguments.accessGroup.map { [$0] } ?? []) { _ in
+                    if let stopAfter, copied.increment() >= stopAfter { exit(3) }
+                }
+                if arguments.json {
+                    reporter.result(["moved": .number(report.moved), "alreadyInSandbox": .number(report.alreadyInSandbox)])
+                } else {
+                    Output.standardOutput("moved \(report.moved), already in the sandbox \(report.alreadyInSandbox)")
+                }
             }
             return 0
         } catch let error as SecureStoreError {
@@ -132,4 +148,11 @@ struct Reporter {
             Output.standardError("securestore: \(code): \(message)")
         }
     }
+}
+
+/// Counts from any task (the migrate command's interruption hook).
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    /// Adds one and returns the new count.
+    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
 }

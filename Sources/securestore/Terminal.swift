@@ -33,11 +33,12 @@ enum Output {
     }
 
     enum JSONValue {
-        case string(String), bool(Bool), strings([String])
+        case string(String), bool(Bool), strings([String]), number(Int)
 
         var text: String {
             switch self {
             case .bool(let value): return value ? "true" : "false"
+            case .number(let value): return String(value)
             case .strings(let values): return "[" + values.map { JSONValue.string($0).text }.joined(separator: ",") + "]"
             case .string(let value):
                 var escaped = "\""

@@ -90,4 +90,38 @@ struct SandboxTests {
         #expect(lines.contains("get apiToken -> second-token") && lines.contains("exit=0"), "\(outcome.standardOutput)\(outcome.standardError)")
         #expect(lines.contains("host-items=0"))
     }
+
+    /// An app that moves into a sandbox (and may still talk to the Secret Service) moves its
+    /// items into the sandbox keyring: every service, bytes and access groups included, each
+    /// exactly once, also when the first run stops half way; other apps' items stay.
+    @Test func movingInMovesEveryItemExactlyOnceAlsoWhenInterrupted() async throws {
+        let outcome = try await Subprocess.aroundSandbox(#"""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            printf one | $S set k1 --app mover
+            printf '\x00\xff' | $S set k2 --app mover --accessible AFTER_FIRST_UNLOCK
+            printf three | $S set k3 --app mover --service other
+            printf four | $S set k4 --app mover --access-group grp
+            printf stays | $S set k1 --app bystander
+            in_sandbox $app $S migrate --app mover --access-group grp --stop-after 2 >/dev/null 2>&1; echo "interrupted=$?"
+            echo "host-after-interruption=$(secret-tool search --all xdg:schema dev.securestore.Item 2>/dev/null | grep -c '^label')"
+            echo "second=$(in_sandbox $app $S migrate --app mover --access-group grp)"
+            echo "third=$(in_sandbox $app $S migrate --app mover --access-group grp)"
+            echo "host-mover=$(secret-tool search --all application mover 2>/dev/null | grep -c '^label')"
+            echo "host-group=$(secret-tool search --all access-group grp 2>/dev/null | grep -c '^label')"
+            echo "host-bystander=$($S get k1 --app bystander)"
+            echo "k1=$(in_sandbox $app $S get k1 --app mover)"
+            echo "k2=$(in_sandbox $app $S get k2 --app mover --raw | od -An -tx1 | tr -d ' ')"
+            echo "k3=$(in_sandbox $app $S get k3 --app mover --service other)"
+            echo "k4=$(in_sandbox $app $S get k4 --app mover --access-group grp)"
+            """#, environment: ["SECURESTORE_SANDBOX_TALK_SECRETS": "1"])
+        let lines = Self.lines(outcome)
+        for line in [
+            // Stopped after the second copy, before its original went: 5 host items less the first.
+            "interrupted=3", "host-after-interruption=4",
+            "second=moved 2, already in the sandbox 1", "third=moved 0, already in the sandbox 0",
+            "host-mover=0", "host-group=0", "host-bystander=stays", "k1=one", "k2=00ff", "k3=three", "k4=four",
+        ] {
+            #expect(lines.contains(line), "missing \(line)\n\(outcome.standardOutput)\n\(outcome.standardError)")
+        }
+    }
 }

@@ -269,6 +269,21 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }
     }
 
+    /// What the keyring records about every item of this application (or with `accessGroup`,
+    /// of that group), whatever its service; values left out. A keyring whose lock hides its
+    /// items throws rather than answer "none".
+    func allRecords(accessGroup: String? = nil) async throws -> [InMemoryBackend.Record] {
+        try await withConnection { connection in
+            let attributes = [Attribute.schema: Self.schemaName].merging(Self.namespace(applicationID: self.applicationID, accessGroup)) { $1 }
+            let found = try await connection.searchItems(attributes, timeout: self.timeout)
+            let paths = found.unlocked + found.locked
+            if paths.isEmpty, try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: self.timeout) {
+                throw Call.hiddenByLock
+            }
+            return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map(Self.record)
+        }
+    }
+
     /// Deletes every item of this application (or with `accessGroup`, of that group),
     /// whatever its service.
     func deleteEverything(accessGroup: String? = nil) async throws {
