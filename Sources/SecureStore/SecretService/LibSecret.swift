@@ -118,7 +118,11 @@ enum GLibErrors {
     static let isLocked = SECRET_ERROR_IS_LOCKED.rawValue
     static let noSuchObject = SECRET_ERROR_NO_SUCH_OBJECT.rawValue
     static let dbusTimeouts = [G_DBUS_ERROR_TIMEOUT.rawValue, G_DBUS_ERROR_TIMED_OUT.rawValue]
-    static let unknownObject = [G_DBUS_ERROR_UNKNOWN_OBJECT.rawValue, G_DBUS_ERROR_UNKNOWN_METHOD.rawValue]
+    /// An object that is not there: gnome-keyring says UnknownObject or UnknownMethod, and
+    /// KeePassXC, for an item deleted meanwhile, UnknownInterface.
+    static let unknownObject = [
+        G_DBUS_ERROR_UNKNOWN_OBJECT.rawValue, G_DBUS_ERROR_UNKNOWN_METHOD.rawValue, G_DBUS_ERROR_UNKNOWN_INTERFACE.rawValue,
+    ]
     /// The bus or the service is not there (any more).
     static let dbusUnavailable = [
         G_DBUS_ERROR_SERVICE_UNKNOWN, G_DBUS_ERROR_NAME_HAS_NO_OWNER, G_DBUS_ERROR_NO_REPLY,
