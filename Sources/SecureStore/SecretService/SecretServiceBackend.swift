@@ -399,7 +399,8 @@ public final class SecretServiceBackend: SecureStoreBackend {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 resumption.attach(continuation)
-                guard !cancellation.isCancelled else { return }   // resumed by onCancel already
+                // Cancelled before it started: nothing to run (a second resume is ignored).
+                guard !cancellation.isCancelled else { return resumption.resume(with: .failure(CancellationError())) }
                 let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { cancellation.nanosecondsInStep }) {
                     // The way out first: cancelling may block (see GCancellation.init).
                     if cancelsCalls {
