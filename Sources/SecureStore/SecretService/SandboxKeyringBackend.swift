@@ -60,13 +60,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
             try await self.perform { cancellation in
                 let states = options.synchronizable.matchingStates
                 let existing = try states.map { ($0, try LibSecretPassword.search(self.attributes(key, options, $0), cancellation)) }
-                var targets = existing
-                if options.synchronizable == .any {
-                    // As on the Secret Service: update every item the key has, or make a non-synchronizable one.
-                    targets = existing.filter { !$0.1.isEmpty }
-                    if targets.isEmpty { targets = [existing[0]] }
-                }
-                for (isSynchronizable, found) in targets {
+                for (isSynchronizable, found) in SecretServiceBackend.writeTargets(existing, options, isEmpty: \.isEmpty) {
                     var itemAttributes = self.attributes(key, options, isSynchronizable)
                     itemAttributes[SecretServiceBackend.Attribute.accessible] = options.keychainAccessible.expoName
                     // The new item first (the file backend replaces one with exactly these
@@ -146,8 +140,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     }
 
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
-        // NUL cannot occur in any part (validated), so the name is unambiguous.
-        "\(options.accessGroup.map { "group\u{0}\($0)" } ?? "application\u{0}\(applicationID)")\u{0}\(options.service)\u{0}\(key)"
+        SecretServiceBackend.lockName(applicationID: applicationID, key: key, options: options)
     }
 
     private static let itemLocks = KeyedLock<String>()

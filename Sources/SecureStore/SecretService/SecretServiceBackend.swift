@@ -126,13 +126,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
-        var targets = existing
-        if options.synchronizable == .any {
-            // Update every item the key has; with none, create a non-synchronizable one.
-            targets = existing.filter { !$0.1.all.isEmpty }
-            if targets.isEmpty { targets = [existing[0]] }
-        }
-        for (isSynchronizable, found) in targets {
+        for (isSynchronizable, found) in Self.writeTargets(existing, options, isEmpty: { $0.all.isEmpty }) {
             try call.ensureUnlocked(found.locked)
             var itemAttributes = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
@@ -332,9 +326,24 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
-        // NUL cannot occur in any part (validated), so the name is unambiguous.
+        Self.lockName(applicationID: applicationID, key: key, options: options)
+    }
+
+    /// The name that serialises writes to one key within a process, for any backend on these
+    /// attributes. NUL cannot occur in any part (validated), so the name is unambiguous.
+    static func lockName(applicationID: String, key: String, options: SecureStoreOptions) -> String {
         let namespace = options.accessGroup.map { "group\u{0}\($0)" } ?? "application\u{0}\(applicationID)"
         return "\(namespace)\u{0}\(options.service)\u{0}\(key)"
+    }
+
+    /// Which of a key's synchronizable states a write updates, given what each state holds:
+    /// the one `options` names, or with `.any` every state that has items (with none, a
+    /// non-synchronizable item is made).
+    static func writeTargets<Found>(_ existing: [(Bool, Found)], _ options: SecureStoreOptions,
+                                    isEmpty: (Found) -> Bool) -> [(Bool, Found)] {
+        guard options.synchronizable == .any else { return existing }
+        let targets = existing.filter { !isEmpty($0.1) }
+        return targets.isEmpty ? [existing[0]] : targets
     }
 
     private static let itemLocks = KeyedLock<String>()
