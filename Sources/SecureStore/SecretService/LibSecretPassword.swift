@@ -57,20 +57,28 @@ enum LibSecretPassword {
         }
     }
 
-    /// The attributes of every item whose attributes include `attributes`; no secrets.
-    static func search(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> [[String: String]] {
+    /// What a search finds of an item: never its secret.
+    struct FoundItem {
+        var attributes: [String: String]
+        var label: String
+    }
+
+    /// The attributes and label of every item whose attributes include `attributes`.
+    static func search(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> [FoundItem] {
         cancellation.beginStep()
         let found = try withAttributes(attributes) { table throws(GLibError) in
             try withGError { secret_password_searchv_sync(schema, table, SECRET_SEARCH_ALL, cancellation.cancellable, $0) }
         }
         defer { g_list_free_full(found, g_object_unref) }
-        var items: [[String: String]] = []
+        var items: [FoundItem] = []
         var node = found
         while let current = node {
-            if let retrievable = current.pointee.data,
-               let table = secret_retrievable_get_attributes(OpaquePointer(retrievable)) {
-                items.append(stringTable(table))
-                g_hash_table_unref(table)
+            if let retrievable = current.pointee.data.map(OpaquePointer.init),
+               let table = secret_retrievable_get_attributes(retrievable) {
+                defer { g_hash_table_unref(table) }
+                let label = secret_retrievable_get_label(retrievable)
+                defer { g_free(label) }
+                items.append(FoundItem(attributes: stringTable(table), label: label.map { String(cString: $0) } ?? ""))
             }
             node = current.pointee.next
         }

@@ -8,8 +8,9 @@ import Synchronization
 /// keyring hands over through the Secret portal (`org.freedesktop.portal.Secret`). The app
 /// needs no permission beyond the portals: no `--talk-name=org.freedesktop.secrets`.
 ///
-/// Items carry the same attributes as on the Secret Service (see ``SecretServiceBackend``), and
-/// every rule of the backend contract holds. What differs:
+/// Items carry the same attributes as on the Secret Service (see ``SecretServiceBackend``) but
+/// for the accessibility, which their label records instead (`app / service / key [ALWAYS]`),
+/// so that a write is one libsecret call. Every rule of the backend contract holds. What differs:
 /// - Nothing is ever locked and no unlock dialog appears (the portal supplies the key), so
 ///   `userInteraction` changes nothing and no call fails for a lock.
 /// - Only this app sees its items; the desktop's keyring and other apps do not (not even in
@@ -56,22 +57,19 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
 
     public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
         let contentType = SecretServiceBackend.contentType(of: value, kind: kind)
+        let label = Self.label(applicationID: applicationID, key: key, options: options)
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { cancellation in
+                // libsecret's file backend replaces the item with exactly these attributes; the
+                // accessibility is not among them (see `label`), so one store call is the whole
+                // write. Only `.any` must first learn which states hold the key.
                 let states = options.synchronizable.matchingStates
-                let existing = try states.map { ($0, try LibSecretPassword.search(self.attributes(key, options, $0), cancellation)) }
-                for (isSynchronizable, found) in SecretServiceBackend.writeTargets(existing, options, isEmpty: \.isEmpty) {
-                    var itemAttributes = self.attributes(key, options, isSynchronizable)
-                    itemAttributes[SecretServiceBackend.Attribute.accessible] = options.keychainAccessible.expoName
-                    // The new item first (the file backend replaces one with exactly these
-                    // attributes), then the ones with another accessibility: the key never reads
-                    // as missing, and one item is left.
-                    try LibSecretPassword.store(value, contentType: contentType, attributes: itemAttributes,
-                                                label: SecretServiceBackend.label(applicationID: self.applicationID, key: key, options: options),
-                                                cancellation)
-                    for stale in found where stale[SecretServiceBackend.Attribute.accessible] != itemAttributes[SecretServiceBackend.Attribute.accessible] {
-                        try LibSecretPassword.clear(stale, cancellation)
-                    }
+                let targets = states.count == 1 ? states : SecretServiceBackend.writeTargets(
+                    try states.map { ($0, try LibSecretPassword.search(self.attributes(key, options, $0), cancellation)) },
+                    options, isEmpty: \.isEmpty).map(\.0)
+                for isSynchronizable in targets {
+                    try LibSecretPassword.store(value, contentType: contentType, attributes: self.attributes(key, options, isSynchronizable),
+                                                label: label, cancellation)
                 }
             }
         }
@@ -105,7 +103,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     public func allKeys(options: SecureStoreOptions) async throws -> [String] {
         try await perform { cancellation in
             let found = try LibSecretPassword.search(self.attributes(nil, options, nil), cancellation)
-            return Set(found.compactMap { $0[SecretServiceBackend.Attribute.key] }).sorted()
+            return Set(found.compactMap { $0.attributes[SecretServiceBackend.Attribute.key] }).sorted()
         }
     }
 
@@ -122,7 +120,11 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     func records(service: String, key: String, accessGroup: String? = nil) async throws -> [InMemoryBackend.Record] {
         let options = SecureStoreOptions(keychainService: service, synchronizable: .any, accessGroup: accessGroup)
         return try await perform { cancellation in
-            try LibSecretPassword.search(self.attributes(key, options, nil), cancellation).map(SecretServiceBackend.record)
+            try LibSecretPassword.search(self.attributes(key, options, nil), cancellation).map { item in
+                var record = SecretServiceBackend.record(item.attributes)
+                record.accessible = Self.accessibility(inLabel: item.label) ?? .whenUnlocked
+                return record
+            }
         }
     }
 
@@ -137,6 +139,23 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
 
     private func attributes(_ key: String?, _ options: SecureStoreOptions, _ isSynchronizable: Bool?) -> [String: String] {
         SecretServiceBackend.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
+    }
+
+    /// An item's label: the Secret Service's (`application / service / key`) with the
+    /// accessibility after it, `... / key [WHEN_UNLOCKED]`. The sandbox keyring keeps the
+    /// accessibility there rather than in an attribute because libsecret's file backend
+    /// replaces only an item with exactly the same attributes: with the accessibility among
+    /// them, a write that changes it would leave the old item too, and every write would need
+    /// a search first (a second pass over the whole file: writes cost 1.3x libsecret's own).
+    /// Nothing else reads these labels: the keyring is the app's alone.
+    static func label(applicationID: String, key: String, options: SecureStoreOptions) -> String {
+        "\(SecretServiceBackend.label(applicationID: applicationID, key: key, options: options)) [\(options.keychainAccessible.expoName)]"
+    }
+
+    /// The accessibility `label` wrote. Keys have no spaces, so the last `[` is the label's own.
+    static func accessibility(inLabel label: String) -> KeychainAccessible? {
+        guard label.hasSuffix("]"), let open = label.lastIndex(of: "[") else { return nil }
+        return KeychainAccessible(expoName: String(label[label.index(after: open)..<label.index(before: label.endIndex)]))
     }
 
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
