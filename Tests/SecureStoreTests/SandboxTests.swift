@@ -79,6 +79,31 @@ struct SandboxTests {
         #expect(lines.contains("file=0") && lines.contains("host-items=0"), "\(context)")
     }
 
+    /// A sandbox whose portal refuses to hand the key over (here: the desktop's keyring is gone,
+    /// the portal's restart of it has no unlocked keyring and no display for its unlock dialog)
+    /// fails with ERR_SERVICE_UNAVAILABLE within two seconds, writing nothing anywhere.
+    @Test func aSandboxWhosePortalRefusesFailsFastAndTyped() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            kill "$SECURESTORE_PROVIDER_PID"
+            while kill -0 "$SECURESTORE_PROVIDER_PID" 2>/dev/null; do sleep 0.05; done
+            timed() { local start=$(date +%s%N); "$@" >/dev/null 2>"$HOME/err"; local status=$?; echo "$status $(( ($(date +%s%N) - start) / 1000000 ))"; }
+            echo "set=$(printf v | timed in_sandbox $app $S set token --app refused)"
+            echo "error=$(grep -o 'ERR_[A-Z_]*' "$HOME/err" | head -1)"
+            echo "get=$(timed in_sandbox $app $S get token --app refused)"
+            echo "file=$(ls "$HOME/.var/app/$app/data/keyrings" 2>/dev/null | wc -l)"
+            """)
+        let lines = Self.lines(outcome)
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        for command in ["set", "get"] {
+            let fields = lines.first { $0.hasPrefix("\(command)=") }?.dropFirst(command.count + 1).split(separator: " ") ?? []
+            #expect(fields.first == "69", "\(command): \(context)")
+            #expect((Int(fields.last ?? "") ?? .max) < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
+        }
+        #expect(lines.contains("error=ERR_SERVICE_UNAVAILABLE"), "\(context)")
+        #expect(lines.contains("file=0"), "\(context)")
+    }
+
     /// The examples run unchanged in the sandbox: `SecureStore(applicationID:)` picks the
     /// sandbox keyring by itself.
     @Test func theQuickStartExampleRunsUnchangedInTheSandbox() async throws {

@@ -176,7 +176,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
             try SecretServiceBackend.checkSessionBus()
             return try await SecretServiceBackend.onWorker(.sandboxKeyring, timeout: timeout, cancelsCalls: false) { cancellation in
                 try Self.checkPortal(cancellation)
-                try Self.warmUp(attemptTimeout: min(timeout, .milliseconds(1500)))
+                try Self.warmUp(attemptTimeout: min(timeout, .milliseconds(1500)), timeout: timeout)
                 return try work(cancellation)
             }
         } catch {
@@ -194,12 +194,16 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     /// issue 240 reports the same hang in Flatpaks). A healthy answer takes about 50 ms. So the
     /// first call is made on a thread of its own, given up after `attemptTimeout`, and made
     /// again, up to four times: each attempt sends a new request. A given-up attempt keeps its
-    /// thread, in a pool of four of its own. Once one has answered, libsecret keeps the backend
-    /// for the life of the process.
-    private static func warmUp(attemptTimeout: Duration) throws {
+    /// thread, in a pool of four of its own. The last attempt waits for what is left of
+    /// `timeout`: where the desktop's keyring is locked, the portal's answer waits for the user
+    /// at its unlock dialog. Once one has answered, libsecret keeps the backend for the life of
+    /// the process.
+    private static func warmUp(attemptTimeout: Duration, timeout: Duration) throws {
         guard !backendReady.load(ordering: .acquiring) else { return }
+        let start = ContinuousClock.now
         var lastError: (any Error)?
-        for _ in 1...4 {
+        for attempt in 1...4 {
+            let wait = attempt < 4 ? attemptTimeout : max(attemptTimeout, timeout - (ContinuousClock.now - start))
             let answered = DispatchSemaphore(value: 0)
             let outcome = Mutex<Result<Void, any Error>?>(nil)
             warmUpWorkers.submit {
@@ -208,16 +212,34 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
                 outcome.withLock { $0 = result }
                 answered.signal()
             }
-            let seconds = Double(attemptTimeout.components.seconds) + Double(attemptTimeout.components.attoseconds) / 1e18
+            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
             guard answered.wait(timeout: .now() + seconds) == .success, let result = outcome.withLock({ $0 }) else {
-                lastError = SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(attemptTimeout).")
+                lastError = SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(wait).")
                 continue
             }
-            try result.get()
+            do {
+                try result.get()
+            } catch {
+                throw portalRefusal(error)
+            }
             backendReady.store(true, ordering: .releasing)
             return
         }
         throw lastError!
+    }
+
+    /// What the first call's failure means: the portal did not hand over the key. libsecret
+    /// reports the portal's "cancelled" answer (the user dismissed the desktop keyring's unlock
+    /// dialog) as G_IO_ERROR_CANCELLED, which is no task cancellation here, and its "failed"
+    /// answer (no dialog could be shown) as G_IO_ERROR_FAILED.
+    private static func portalRefusal(_ error: any Error) -> any Error {
+        guard let error = error as? GLibError else { return error }
+        if GCancellation.isCancellation(error) {
+            return SecureStoreError(.authenticationCanceled, "The desktop's keyring did not hand the sandbox keyring's key over: its unlock dialog was dismissed (Secret portal).",
+                                    backendDomain: error.domainName, backendCode: Int(error.code))
+        }
+        return SecureStoreError(.serviceUnavailable, "The Secret portal did not hand the sandbox keyring's key over: \(error.message)",
+                                backendDomain: error.domainName, backendCode: Int(error.code))
     }
 
     /// Fails unless this process is sandboxed and the Secret portal answers (within two
