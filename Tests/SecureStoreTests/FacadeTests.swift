@@ -81,6 +81,21 @@ struct FacadeTests {
         ])
     }
 
+    /// `keyring:` picks the backend as the README's table says; outside a sandbox the sandbox
+    /// keyring is unavailable at once, with a typed error, rather than a fall-back.
+    @Test func theKeyringLocationPicksTheBackend() async throws {
+        #expect(try SecureStore(applicationID: "facade-test", keyring: .secretService).backend is SecretServiceBackend)
+        #expect(try SecureStore(applicationID: "facade-test", keyring: .sandboxKeyring).backend is SandboxKeyringBackend)
+        let automatic = try SecureStore(applicationID: "facade-test").backend
+        #expect((automatic is SandboxKeyringBackend) == SandboxKeyringBackend.isSandboxed)
+        #expect((automatic is SecretServiceBackend) == !SandboxKeyringBackend.isSandboxed)
+        if !SandboxKeyringBackend.isSandboxed {
+            let outside = try SecureStore(applicationID: "facade-test", keyring: .sandboxKeyring)
+            let error = await #expect(throws: SecureStoreError.self) { try await outside.getItem("k") }
+            #expect(error?.code == .serviceUnavailable)
+        }
+    }
+
     @Test func validatorAgreesWithTheRegexOracle() throws {
         let oracle = try Regex("^[A-Za-z0-9._-]+$")
         var generator = SystemRandomNumberGenerator()
