@@ -35,6 +35,11 @@
 //       Before any of the above: one getItem (which opens the connection), then R is created
 //       and the probe waits for F. The script does its harm in between, so that the calls meet
 //       it on a connection that worked, as a long-running app's would.
+//   StressProbe reader --app A
+//       One process that keeps reading for as long as standard input asks: each line
+//       "get KEY" prints "KEY VALUE", "KEY nil" or "KEY !CODE"; "stats" prints "remembered=N"
+//       (getItem calls answered from a remembered item path). For the coherence test, which
+//       changes the keyring from other processes between the questions.
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -42,7 +47,7 @@
 import CLibSecret
 #endif
 import Foundation
-import SecureStore
+@_spi(SecureStoreInternal) import SecureStore
 
 func option(_ name: String, _ fallback: String) -> String {
     let arguments = CommandLine.arguments
@@ -262,6 +267,24 @@ case "impostor":
     #else
     say("impostor needs GIO"); exit(2)
     #endif
+case "reader":
+    while let line = readLine() {
+        let words = line.split(separator: " ").map(String.init)
+        switch words.first {
+        case "get" where words.count == 2:
+            do {
+                say("\(words[1]) \(try await store.getItem(words[1]) ?? "nil")")
+            } catch {
+                say("\(words[1]) !\(describe(error))")
+            }
+        case "stats":
+            #if canImport(CLibSecret)
+            say("remembered=\(SecretServiceBackend.rememberedReads)")
+            #endif
+        default:
+            say("? \(line)")
+        }
+    }
 case "writer":
     let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
     var foreign = 0

@@ -212,7 +212,14 @@ final class SecretServiceConnection: @unchecked Sendable {
         g_dbus_connection_set_exit_on_close(bus, 0)
         provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
         ReplyRouter.shared.install(on: bus)
+        remembersItemPaths = SecretServiceSignals.watch(bus, cancellation) && ProviderQuirks.signalsAnnounceEveryChange(provider)
     }
+
+    /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
+    /// provider sends one for every change.
+    let remembersItemPaths: Bool
+    /// The item paths `getItem` found by key (never values), for reading in one round trip.
+    let itemPaths = ItemPathMemory()
 
     /// The name (`/proc/PID/comm`) of the process that owns `name` on `bus`, or `nil` when the
     /// bus does not say (then the provider counts as unknown).
@@ -753,6 +760,11 @@ private final class ReplyRouter: Sendable {
     private static let filter: GDBusMessageFilterFunction = { bus, message, incoming, _ in
         guard incoming != 0, let message, let bus else { return message }
         let type = g_dbus_message_get_message_type(message)
+        if type == G_DBUS_MESSAGE_TYPE_SIGNAL {
+            // Counted here, in bus order, before any later reply is handed over.
+            SecretServiceSignals.observe(message)
+            return message
+        }
         guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR else { return message }
         let call = Call(bus: UInt(bitPattern: UnsafeRawPointer(bus)), serial: g_dbus_message_get_reply_serial(message))
         guard let handler = shared.handlers.withLock({ $0.removeValue(forKey: call) }) else { return message }

@@ -82,5 +82,12 @@ enum ProviderQuirks {
     static func createMayReplace(_ provider: SecretServiceProvider) -> Bool {
         provider != .keePassXC
     }
+
+    /// Whether the provider announces every change to an item (created, deleted, new secret,
+    /// new attributes) with a signal before it answers the next call, which remembering item
+    /// paths relies on (see `ItemPathMemory`). Measured on GNOME Keyring only, so only there.
+    static func signalsAnnounceEveryChange(_ provider: SecretServiceProvider) -> Bool {
+        provider == .gnomeKeyring
+    }
 }
 #endif

@@ -191,7 +191,13 @@ public final class SecretServiceBackend: SecureStoreBackend {
         if lockedReadFirst, try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) {
             return .undecided
         }
-        let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
+        let selection = attributes(key: key, options: options, isSynchronizable: nil)
+        if connection.remembersItemPaths, let remembered = connection.itemPaths.recall(selection),
+           let value = try await readRemembered(remembered, selection, connection) {
+            return .answer(value)
+        }
+        let generation = SecretServiceSignals.currentGeneration
+        let found = try await connection.searchItems(selection, timeout: timeout)
         if found.unlocked.isEmpty && found.locked.isEmpty {
             // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
             if lockedReadFirst { return .answer(nil) }
@@ -204,7 +210,38 @@ public final class SecretServiceBackend: SecureStoreBackend {
         } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
             return .undecided   // KWallet fails the whole call when one item went away meanwhile
         }
-        return found.unlocked.lazy.compactMap { secrets[$0] }.first.map { .answer($0) } ?? .undecided
+        guard let value = found.unlocked.lazy.compactMap({ secrets[$0] }).first else { return .undecided }
+        if connection.remembersItemPaths {
+            connection.itemPaths.remember(found.unlocked, for: selection, foundAt: generation)
+        }
+        return .answer(value)
+    }
+
+    private static let rememberedReadCount = Atomic(0)
+
+    /// How many `getItem` calls in this process were answered from a remembered item path,
+    /// in one round trip: for tests that must know the path was taken.
+    @_spi(SecureStoreInternal)
+    public static var rememberedReads: Int { rememberedReadCount.load(ordering: .relaxed) }
+
+    /// The secret at a remembered path, read with one `GetSecrets`, if no change signal came
+    /// before its reply (see `ItemPathMemory`); `nil` sends the caller to the search. Only
+    /// timeouts, cancellation and a lost service are thrown: everything else (an item gone, or
+    /// locked, meanwhile) is a reason to search.
+    private func readRemembered(_ remembered: ItemPathMemory.Entry, _ selection: [String: String],
+                                _ connection: SecretServiceConnection) async throws -> [UInt8]? {
+        do {
+            let secrets = try await connection.secrets(ofItemsAt: remembered.paths, timeout: timeout)
+            if SecretServiceSignals.currentGeneration == remembered.generation,
+               let value = remembered.paths.lazy.compactMap({ secrets[$0] }).first {
+                Self.rememberedReadCount.add(1, ordering: .relaxed)
+                return value
+            }
+        } catch let error as GLibError where !GLibErrors.isTimeout(error) && !GLibErrors.needsNewConnection(error) {
+            // Gone or locked meanwhile: search.
+        }
+        connection.itemPaths.forget(selection)
+        return nil
     }
 
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {

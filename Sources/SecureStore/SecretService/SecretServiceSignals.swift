@@ -1,0 +1,129 @@
+#if canImport(CLibSecret)
+import CLibSecret
+import Synchronization
+
+/// A change the Secret Service announced: one of its signals, as the bus delivered it.
+enum SecretServiceSignal: Sendable, Equatable {
+    /// `Collection.ItemCreated`, `ItemDeleted`, `ItemChanged`: the item's path.
+    case itemCreated(String)
+    case itemDeleted(String)
+    case itemChanged(String)
+    /// A collection changed (its `Locked` property among others), was created or deleted.
+    case collectionChanged
+    /// `org.freedesktop.secrets` got a new owner (a daemon started) or lost it (`false`).
+    case serviceOwnerChanged(hasOwner: Bool)
+}
+
+/// The Secret Service's change signals, for this process: what makes remembered item paths
+/// safe to use (``generation``) and what feeds `changes(options:)` (``listen(_:)``).
+///
+/// The signals reach the bus connection only through match rules, which ``watch(_:_:)`` adds
+/// once per connection. They are seen by the message filter on GDBus's I/O thread (see
+/// `ReplyRouter`), which takes every incoming message in the order the bus delivered it. So a
+/// signal the service sent before its reply to one of our calls is counted before that reply
+/// is handed over: a reply can be checked against every change announced while it was in flight.
+enum SecretServiceSignals {
+    /// Counts the signals seen so far. Anything learnt from the service stays true only while
+    /// this has not moved.
+    static let generation = Atomic<UInt64>(0)
+
+    static var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
+
+    /// The match rules: the service's collection, item and property signals (from whichever
+    /// process owns the name now), and the name's changes of owner.
+    private static let rules = [
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'",
+    ]
+
+    private static let watchedKey = "dev.securestore.signal-rules"
+    private static let watching = Locked(())
+
+    /// Adds the match rules to `bus` unless they are there, and waits for the bus to confirm
+    /// them (from then on, every signal they select reaches the filter). `false` when the bus
+    /// refused one: then nothing may be remembered on this connection.
+    static func watch(_ bus: OpaquePointer, _ cancellation: GCancellation) -> Bool {
+        let object = UnsafeMutablePointer<GObject>(bus)
+        return watching.withLock { _ in
+            if g_object_get_data(object, watchedKey) != nil { return true }
+            for rule in rules {
+                cancellation.beginStep()
+                let reply = try? withGError {
+                    g_dbus_connection_call_sync(
+                        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
+                        tuple([g_variant_new_string(rule)]), nil, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, cancellation.cancellable, $0)
+                }
+                guard let reply else { return false }
+                g_variant_unref(reply)
+            }
+            g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1))
+            return true
+        }
+    }
+
+    // MARK: - Listeners
+
+    typealias Listener = @Sendable (SecretServiceSignal) -> Void
+
+    private static let listeners = Locked<[UInt64: Listener]>([:])
+    private static let nextListener = Atomic<UInt64>(0)
+
+    /// Calls `listener` with every signal from now on, on GDBus's I/O thread (it must return
+    /// quickly), until `stopListening` with the returned token.
+    static func listen(_ listener: @escaping Listener) -> UInt64 {
+        let token = nextListener.add(1, ordering: .relaxed).newValue
+        listeners.withLock { $0[token] = listener }
+        return token
+    }
+
+    static func stopListening(_ token: UInt64) {
+        _ = listeners.withLock { $0.removeValue(forKey: token) }
+    }
+
+    // MARK: - From the filter
+
+    /// Called by the message filter for every incoming signal, in bus order.
+    static func observe(_ message: OpaquePointer) {
+        guard let signal = decode(message) else { return }
+        generation.add(1, ordering: .releasing)
+        for listener in listeners.withLock({ Array($0.values) }) {
+            listener(signal)
+        }
+    }
+
+    private static func decode(_ message: OpaquePointer) -> SecretServiceSignal? {
+        guard let interface = g_dbus_message_get_interface(message).map({ String(cString: $0) }),
+              let member = g_dbus_message_get_member(message).map({ String(cString: $0) }) else { return nil }
+        let body = g_dbus_message_get_body(message)
+        switch (interface, member) {
+        case ("org.freedesktop.Secret.Collection", "ItemCreated"): return firstPath(body).map(SecretServiceSignal.itemCreated)
+        case ("org.freedesktop.Secret.Collection", "ItemDeleted"): return firstPath(body).map(SecretServiceSignal.itemDeleted)
+        case ("org.freedesktop.Secret.Collection", "ItemChanged"): return firstPath(body).map(SecretServiceSignal.itemChanged)
+        case ("org.freedesktop.Secret.Service", _):
+            return .collectionChanged
+        case ("org.freedesktop.DBus.Properties", "PropertiesChanged"):
+            let path = g_dbus_message_get_path(message).map { String(cString: $0) } ?? ""
+            return path.hasPrefix("/org/freedesktop/secrets") ? .collectionChanged : nil
+        case ("org.freedesktop.DBus", "NameOwnerChanged"):
+            guard let body, String(cString: g_variant_get_type_string(body)) == "(sss)" else { return nil }
+            let name = string(body, at: 0), newOwner = string(body, at: 2)
+            return name == "org.freedesktop.secrets" ? .serviceOwnerChanged(hasOwner: !newOwner.isEmpty) : nil
+        default:
+            return nil
+        }
+    }
+
+    private static func firstPath(_ body: OpaquePointer?) -> String? {
+        guard let body, String(cString: g_variant_get_type_string(body)) == "(o)" else { return nil }
+        return string(body, at: 0)
+    }
+
+    private static func string(_ tuple: OpaquePointer, at index: Int) -> String {
+        let child = g_variant_get_child_value(tuple, gsize(index))
+        defer { g_variant_unref(child) }
+        return String(cString: g_variant_get_string(child, nil))
+    }
+}
+#endif
