@@ -26,15 +26,30 @@ public final class InMemoryBackend: SecureStoreBackend {
         /// with a locked keyring and no user interaction. Keys can still be listed and checked.
         public var isLocked: Bool {
             get { state.withLock { $0.isLocked } }
-            set { state.withLock { $0.isLocked = newValue } }
+            set {
+                state.withLock { state in
+                    guard state.isLocked != newValue else { return }
+                    state.isLocked = newValue
+                    state.announce(newValue ? .locked : .unlocked)
+                }
+            }
         }
 
         /// While set, every call throws this error and ``InMemoryBackend/isAvailable()`` is
         /// `false`: for testing how your code handles an unavailable or failing keyring.
         public var simulatedError: SecureStoreError? {
             get { state.withLock { $0.simulatedError } }
-            set { state.withLock { $0.simulatedError = newValue } }
+            set {
+                state.withLock { state in
+                    let wasAvailable = state.simulatedError == nil
+                    state.simulatedError = newValue
+                    if wasAvailable != (newValue == nil) { state.announce(wasAvailable ? .serviceUnavailable : .serviceAvailable) }
+                }
+            }
         }
+
+        /// How many `changes(options:)` streams are open on this keyring.
+        var watcherCount: Int { state.withLock { $0.watchers.count } }
 
         /// Every item's attributes (never its value), ordered by application, service, key.
         public var records: [Record] {
@@ -82,10 +97,45 @@ public final class InMemoryBackend: SecureStoreBackend {
         var accessible: KeychainAccessible
     }
 
+    /// A `changes(options:)` stream: what it selects, and where its changes go.
+    fileprivate struct Watcher {
+        var namespace: Namespace
+        var service: String
+        var states: [Bool]
+        var continuation: AsyncStream<SecureStoreChange>.Continuation
+    }
+
     fileprivate struct State {
         var items: [ItemID: Item] = [:]
         var isLocked = false
         var simulatedError: SecureStoreError?
+        var watchers: [UInt64: Watcher] = [:]
+        var lastWatcher: UInt64 = 0
+
+        /// Tells every watcher about a change to the whole keyring.
+        func announce(_ change: SecureStoreChange) {
+            for watcher in watchers.values { watcher.continuation.yield(change) }
+        }
+
+        /// Tells the watchers what writing or deleting the items `before` names did to their
+        /// keys, given what those items were before (`nil`: none).
+        func announce(changing before: [ItemID: Item?]) {
+            for watcher in watchers.values {
+                let keys = Set(before.keys.filter { $0.namespace == watcher.namespace && $0.service == watcher.service
+                    && watcher.states.contains($0.isSynchronizable) }.map(\.key))
+                for key in keys.sorted() {
+                    let ids = watcher.states.map { ItemID(namespace: watcher.namespace, service: watcher.service, key: key, isSynchronizable: $0) }
+                    let had = ids.contains { id in before[id].map { $0 != nil } ?? (items[id] != nil) }
+                    let has = ids.contains { items[$0] != nil }
+                    switch (had, has) {
+                    case (false, true): watcher.continuation.yield(.added(key: key))
+                    case (true, true): watcher.continuation.yield(.changed(key: key))
+                    case (true, false): watcher.continuation.yield(.removed(key: key))
+                    case (false, false): break
+                    }
+                }
+            }
+        }
     }
 
     /// The namespace this backend's items live in.
@@ -113,9 +163,11 @@ public final class InMemoryBackend: SecureStoreBackend {
                 targets = targets.filter { state.items[id(key, options, $0)] != nil }
                 if targets.isEmpty { targets = [false] }
             }
+            let before = Dictionary(uniqueKeysWithValues: targets.map { (id(key, options, $0), state.items[id(key, options, $0)]) })
             for isSynchronizable in targets {
                 state.items[id(key, options, isSynchronizable)] = Item(value: value, accessible: options.keychainAccessible)
             }
+            state.announce(changing: before)
         }
     }
 
@@ -133,7 +185,9 @@ public final class InMemoryBackend: SecureStoreBackend {
             let ids = options.synchronizable.matchingStates.map { id(key, options, $0) }.filter { state.items[$0] != nil }
             guard !ids.isEmpty else { return }
             guard !state.isLocked else { throw lockedError }
+            let before = Dictionary(uniqueKeysWithValues: ids.map { ($0, state.items[$0]) })
             for id in ids { state.items[id] = nil }
+            state.announce(changing: before)
         }
     }
 
@@ -154,8 +208,29 @@ public final class InMemoryBackend: SecureStoreBackend {
             let ids = state.items.keys.filter { matches($0, options) }
             guard !ids.isEmpty else { return }
             guard !state.isLocked else { throw lockedError }
+            let before = Dictionary(uniqueKeysWithValues: ids.map { ($0, state.items[$0]) })
             for id in ids { state.items[id] = nil }
+            state.announce(changing: before)
         }
+    }
+
+    /// Changes made through any backend of this ``keyring``, and the keyring's own
+    /// (``Keyring/isLocked``, and ``Keyring/simulatedError`` set and cleared as the service
+    /// going away and coming back), as the Secret Service backend reports them. A stream made
+    /// while an error is simulated starts with ``SecureStoreChange/serviceUnavailable``.
+    public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
+        let (stream, continuation) = AsyncStream.makeStream(of: SecureStoreChange.self)
+        let token = keyring.state.withLock { state in
+            state.lastWatcher += 1
+            state.watchers[state.lastWatcher] = Watcher(namespace: namespace(options), service: options.service,
+                                                        states: options.synchronizable.matchingStates, continuation: continuation)
+            if state.simulatedError != nil { continuation.yield(.serviceUnavailable) }
+            return state.lastWatcher
+        }
+        continuation.onTermination = { [keyring] _ in
+            _ = keyring.state.withLock { $0.watchers.removeValue(forKey: token) }
+        }
+        return stream
     }
 
     // MARK: - Helpers

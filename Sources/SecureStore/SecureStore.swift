@@ -100,6 +100,25 @@ public struct SecureStore: Sendable {
         try await backend.deleteAll(options: options)
     }
 
+    /// What happens to the items of `options.keychainService` (and access group), whoever
+    /// makes the change: this process, another instance of the app, `secret-tool`, a person in
+    /// Seahorse. Also reports the keyring being locked and unlocked, and its service going away
+    /// and coming back. Changes name keys, never values; every change after this returns is
+    /// reported. Cancelling the task that iterates ends the stream.
+    ///
+    /// ```swift
+    /// for await change in try await store.changes() {
+    ///     if change == .removed(key: "password") { signOut() }
+    /// }
+    /// ```
+    ///
+    /// In a sandbox's keyring (``SandboxKeyringBackend``) nothing announces changes: the stream
+    /// ends at once.
+    public func changes(options: SecureStoreOptions = SecureStoreOptions()) async throws -> AsyncStream<SecureStoreChange> {
+        try checkOptions(options, isWrite: false)
+        return try await backend.changes(options: options)
+    }
+
     /// Whether the store can be used now, like Expo's `isAvailableAsync()`. Never prompts,
     /// never throws.
     public func isAvailable() async -> Bool {

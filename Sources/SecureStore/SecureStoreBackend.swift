@@ -51,6 +51,22 @@ public protocol SecureStoreBackend: Sendable {
     func isAvailable() async -> Bool
     /// Whether `requireAuthentication: true` can be honoured.
     var canUseBiometricAuthentication: Bool { get }
+    /// The changes to the items `options` select (namespace, service, synchronizable state),
+    /// by anyone, and to their keyring, from the moment this returns: every write of a key
+    /// that had no item yields ``SecureStoreChange/added(key:)`` before any other change of
+    /// that key, an overwrite one or more ``SecureStoreChange/changed(key:)`` and never a
+    /// removal, a delete ``SecureStoreChange/removed(key:)``. Items of other namespaces and
+    /// services yield nothing. The stream ends when the iterating task is cancelled, and then
+    /// frees what it held. A backend that cannot observe changes returns a stream that ends at
+    /// once (the default).
+    func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange>
+}
+
+extension SecureStoreBackend {
+    /// A stream that ends at once: this backend cannot observe changes.
+    public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
+        AsyncStream { $0.finish() }
+    }
 }
 
 /// What a stored value is, for the programs that show items to people (Seahorse,

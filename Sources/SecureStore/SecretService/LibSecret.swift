@@ -221,6 +221,19 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// The item paths `getItem` found by key (never values), for reading in one round trip.
     let itemPaths = ItemPathMemory()
 
+    /// Makes sure the session bus delivers the Secret Service's change signals to the message
+    /// filter, also while no service runs (so its start is heard). `false` when the bus refused
+    /// the match rules. Blocks: call it on ``BlockingWorkers``.
+    static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> Bool {
+        cancellation.beginStep()
+        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
+        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
+        g_dbus_connection_set_exit_on_close(bus, 0)   // as in init: a library must not exit
+        ReplyRouter.shared.install(on: bus)
+        return SecretServiceSignals.watch(bus, cancellation)
+    }
+
     /// The name (`/proc/PID/comm`) of the process that owns `name` on `bus`, or `nil` when the
     /// bus does not say (then the provider counts as unknown).
     private static func processName(ofNameOwner name: String, on bus: OpaquePointer, _ cancellation: GCancellation) -> String? {

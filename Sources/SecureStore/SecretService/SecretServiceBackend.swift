@@ -385,6 +385,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     private static let itemLocks = KeyedLock<String>()
 
+    /// The default collection, where items are written, by its alias path.
+    static let defaultCollectionPath = "/org/freedesktop/secrets/aliases/default"
+
     // MARK: - Running calls
 
     /// One connection per process, opened on first use and replaced after the service goes away.
@@ -395,7 +398,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// way into the service for every call. A connection kept from earlier calls may predate a
     /// daemon restart; when `work` finds that its service went away, it runs once more on a new
     /// connection. Every call's steps may be repeated.
-    private func withConnection<T: Sendable>(timeout: Duration? = nil, _ work: (SecretServiceConnection) async throws -> T) async throws -> T {
+    func withConnection<T: Sendable>(timeout: Duration? = nil, _ work: (SecretServiceConnection) async throws -> T) async throws -> T {
         try Task.checkCancellation()
         let timeout = timeout ?? self.timeout
         do {
@@ -647,7 +650,7 @@ private struct Call {
     }
 
     /// The default collection, by its alias path, which the service accepts in place of its own.
-    static let defaultCollection = "/org/freedesktop/secrets/aliases/default"
+    static let defaultCollection = SecretServiceBackend.defaultCollectionPath
 
     /// Creates or replaces an item in the default collection. A locked collection fails with
     /// `SECRET_ERROR_IS_LOCKED`, which the caller handles (see `setItem`).

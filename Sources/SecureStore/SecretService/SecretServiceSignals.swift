@@ -78,6 +78,9 @@ enum SecretServiceSignals {
         return token
     }
 
+    /// How many listeners are registered (for tests: a cancelled stream leaves none behind).
+    static var listenerCount: Int { listeners.withLock { $0.count } }
+
     static func stopListening(_ token: UInt64) {
         _ = listeners.withLock { $0.removeValue(forKey: token) }
     }

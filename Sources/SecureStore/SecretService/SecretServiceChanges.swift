@@ -1,0 +1,163 @@
+#if canImport(CLibSecret)
+extension SecretServiceBackend {
+    /// The changes to the items `options` select, told from the Secret Service's signals
+    /// (`ItemCreated`, `ItemDeleted`, `ItemChanged`, the collection's properties, the name's
+    /// owner). A signal names an item by its path only, so the stream keeps the path and key of
+    /// every item it watches (never a value): a deleted item is reported with its key, and an
+    /// item whose attributes were edited out of the service as removed.
+    ///
+    /// Returns once the bus delivers the signals and the watched items are known, so every
+    /// change after that is reported. With no service running, the stream starts with
+    /// ``SecureStoreChange/serviceUnavailable`` and reports its start.
+    public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
+        try Self.checkSessionBus()
+        let (signals, signalInput) = AsyncStream.makeStream(of: SecretServiceSignal.self)
+        let listener = SecretServiceSignals.listen { signalInput.yield($0) }
+        do {
+            let watched = try await Self.onWorker(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
+            guard watched else { throw SecureStoreError(.serviceUnavailable, "The session bus refused to deliver the Secret Service's signals.") }
+        } catch {
+            SecretServiceSignals.stopListening(listener)
+            throw Self.secureStoreError(from: error)
+        }
+        var watch = ChangeWatch(backend: self, options: options)
+        let (changes, output) = AsyncStream.makeStream(of: SecureStoreChange.self)
+        await watch.start(output)
+        let started = watch
+        let task = Task {
+            var watch = started
+            defer { SecretServiceSignals.stopListening(listener) }
+            for await signal in signals {
+                await watch.handle(signal, output)
+            }
+        }
+        output.onTermination = { _ in
+            task.cancel()
+            signalInput.finish()
+        }
+        return changes
+    }
+}
+
+/// One `changes(options:)` stream's view of the keyring: the path and key of each watched item,
+/// whether the default collection is locked, whether the service runs.
+private struct ChangeWatch: Sendable {
+    let backend: SecretServiceBackend
+    let options: SecureStoreOptions
+    var keysByPath: [String: String] = [:]
+    var isLocked = false
+    var serviceIsUp = true
+
+    init(backend: SecretServiceBackend, options: SecureStoreOptions) {
+        self.backend = backend
+        self.options = options
+    }
+
+    /// The attributes every watched item has.
+    private var selection: [String: String] {
+        SecretServiceBackend.attributes(applicationID: backend.applicationID, key: nil, options: options, isSynchronizable: nil)
+    }
+
+    mutating func start(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        guard let snapshot = await snapshot() else {
+            serviceIsUp = false
+            output.yield(.serviceUnavailable)
+            return
+        }
+        keysByPath = snapshot.keysByPath
+        isLocked = snapshot.isLocked
+    }
+
+    mutating func handle(_ signal: SecretServiceSignal, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        switch signal {
+        case .itemCreated(let path), .itemChanged(let path):
+            guard serviceIsUp else { return }
+            move(path, to: await key(ofItemAt: path), output)
+        case .itemDeleted(let path):
+            guard serviceIsUp else { return }
+            move(path, to: nil, output)
+        case .collectionChanged:
+            guard serviceIsUp, let locked = await lockState(), locked != isLocked else { return }
+            isLocked = locked
+            output.yield(locked ? .locked : .unlocked)
+            // A keyring that was never unlocked may have hidden its items from searches.
+            if !locked { await catchUp(output) }
+        case .serviceOwnerChanged(hasOwner: false):
+            guard serviceIsUp else { return }
+            serviceIsUp = false
+            output.yield(.serviceUnavailable)
+        case .serviceOwnerChanged(hasOwner: true):
+            guard !serviceIsUp else { return }
+            serviceIsUp = true
+            output.yield(.serviceAvailable)
+            await catchUp(output)
+        }
+    }
+
+    /// Records that the item at `path` now holds `newKey` (`nil`: none, or not watched) and
+    /// reports what that did to the keys.
+    private mutating func move(_ path: String, to newKey: String?, _ output: AsyncStream<SecureStoreChange>.Continuation) {
+        let before = Set(keysByPath.values)
+        let oldKey = keysByPath[path]
+        keysByPath[path] = newKey
+        let after = Set(keysByPath.values)
+        if let newKey {
+            output.yield(before.contains(newKey) ? .changed(key: newKey) : .added(key: newKey))
+        }
+        if let oldKey, oldKey != newKey {
+            output.yield(after.contains(oldKey) ? .changed(key: oldKey) : .removed(key: oldKey))
+        }
+    }
+
+    /// After the service came back or the keyring was unlocked: learns the items anew and
+    /// reports keys added or removed meanwhile (a restart changes every path).
+    private mutating func catchUp(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        guard let snapshot = await snapshot() else { return }
+        if snapshot.isLocked != isLocked {
+            isLocked = snapshot.isLocked
+            output.yield(isLocked ? .locked : .unlocked)
+        }
+        // A locked keyring that was never unlocked lists nothing: that is no removal.
+        if snapshot.isLocked && snapshot.keysByPath.isEmpty { return }
+        let before = Set(keysByPath.values), after = Set(snapshot.keysByPath.values)
+        keysByPath = snapshot.keysByPath
+        for key in before.subtracting(after).sorted() { output.yield(.removed(key: key)) }
+        for key in after.subtracting(before).sorted() { output.yield(.added(key: key)) }
+    }
+
+    private struct Snapshot {
+        var keysByPath: [String: String]
+        var isLocked: Bool
+    }
+
+    /// The watched items and the lock state, or `nil` when the service cannot say.
+    private func snapshot() async -> Snapshot? {
+        let selection = self.selection, timeout = backend.timeout
+        return try? await backend.withConnection { connection in
+            let found = try await connection.searchItems(selection, timeout: timeout)
+            let attributes = try await connection.attributes(ofItemsAt: found.unlocked + found.locked,
+                                                             only: SecretServiceBackend.Attribute.key, timeout: timeout)
+            let locked = try await connection.isLocked(collectionAt: SecretServiceBackend.defaultCollectionPath, timeout: timeout)
+            return Snapshot(keysByPath: attributes.compactMapValues { $0[SecretServiceBackend.Attribute.key] }, isLocked: locked)
+        }
+    }
+
+    /// The key of the item at `path` if it is a watched one; `nil` for another item, or one
+    /// gone meanwhile (its deletion follows).
+    private func key(ofItemAt path: String) async -> String? {
+        let selection = self.selection, timeout = backend.timeout
+        let attributes = try? await backend.withConnection { connection in
+            try await connection.attributes(ofItemsAt: [path], timeout: timeout)[path]
+        }
+        guard let attributes, selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
+        return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
+    }
+
+    private func lockState() async -> Bool? {
+        let timeout = backend.timeout
+        return try? await backend.withConnection { connection in
+            try await connection.isLocked(collectionAt: SecretServiceBackend.defaultCollectionPath, timeout: timeout)
+        }
+    }
+}
+#endif

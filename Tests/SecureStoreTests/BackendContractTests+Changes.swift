@@ -1,0 +1,86 @@
+import Synchronization
+import Testing
+@testable import SecureStore
+
+/// The rules of `changes(options:)`, once for every backend that observes changes.
+extension BackendContractTests {
+    /// What a stream yielded so far, collected by a task of its own.
+    final class Collected: Sendable {
+        let changes = Mutex<[SecureStoreChange]>([])
+
+        /// Waits (up to 10 s) until `predicate` holds for what was collected.
+        func wait(for predicate: ([SecureStoreChange]) -> Bool) async -> [SecureStoreChange] {
+            for _ in 0..<200 {
+                let now = changes.withLock { $0 }
+                if predicate(now) { return now }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            return changes.withLock { $0 }
+        }
+    }
+
+    @Test(arguments: BackendKind.allCases.filter { $0 != .sandboxKeyring })
+    func changesNameTheKeysOfOtherStoresWritesAndDeletesOnly(kind: BackendKind) async throws {
+        try await withFixture(kind) { fixture async throws in
+            let watcher = fixture.store(), writer = fixture.store()
+            let stream = try await watcher.changes()
+            let collected = Collected()
+            let consumer = Task { for await change in stream { collected.changes.withLock { $0.append(change) } } }
+            defer { consumer.cancel() }
+
+            try await writer.setItem("elsewhere", "x", options: SecureStoreOptions(keychainService: "other"))
+            try await fixture.store("other-app").setItem("k", "x")
+            try await writer.setItem("k", "one")
+            var seen = await collected.wait { $0.contains(.added(key: "k")) }
+            #expect(seen.first == .added(key: "k"), "\(seen)")
+            try await writer.setItem("k", "two", options: SecureStoreOptions(keychainAccessible: .afterFirstUnlock))
+            seen = await collected.wait { $0.contains(.changed(key: "k")) }
+            #expect(seen.contains(.changed(key: "k")) && !seen.contains(.removed(key: "k")), "\(seen)")
+            try await writer.deleteItem("k")
+            seen = await collected.wait { $0.contains(.removed(key: "k")) }
+            #expect(seen.last == .removed(key: "k"), "\(seen)")
+            #expect(Set(seen).isSubset(of: [.added(key: "k"), .changed(key: "k"), .removed(key: "k")]), "no other key, no other service: \(seen)")
+            try await fixture.cleanUp()
+        }
+    }
+
+    @Test(arguments: BackendKind.allCases.filter { $0 != .sandboxKeyring })
+    func cancellingTheIteratingTaskEndsTheStreamAndFreesIt(kind: BackendKind) async throws {
+        try await withFixture(kind) { fixture async throws in
+            let backend = fixture.backend()
+            let before = (backend as? InMemoryBackend)?.keyring.watcherCount ?? SecretServiceSignals.listenerCount
+            let stream = try await SecureStore(backend: backend).changes()
+            let consumer = Task { for await _ in stream {}; return true }
+            consumer.cancel()
+            #expect(await consumer.value)
+            var after = Int.max
+            for _ in 0..<100 {
+                after = (backend as? InMemoryBackend)?.keyring.watcherCount ?? SecretServiceSignals.listenerCount
+                if after <= before { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(after <= before)
+        }
+    }
+
+    @Test func theSandboxKeyringsStreamEndsAtOnce() async throws {
+        let stream = try await SandboxKeyringBackend(applicationID: "changes-test").changes(options: SecureStoreOptions())
+        var count = 0
+        for await _ in stream { count += 1 }
+        #expect(count == 0)
+    }
+
+    @Test func anInMemoryKeyringReportsLocksAndOutages() async throws {
+        let keyring = InMemoryBackend.Keyring()
+        let stream = try await SecureStore(backend: InMemoryBackend(keyring: keyring)).changes()
+        let collected = Collected()
+        let consumer = Task { for await change in stream { collected.changes.withLock { $0.append(change) } } }
+        defer { consumer.cancel() }
+        keyring.isLocked = true
+        keyring.isLocked = false
+        keyring.simulatedError = SecureStoreError(.serviceUnavailable, "gone")
+        keyring.simulatedError = nil
+        let seen = await collected.wait { $0.count >= 4 }
+        #expect(seen == [.locked, .unlocked, .serviceUnavailable, .serviceAvailable])
+    }
+}
