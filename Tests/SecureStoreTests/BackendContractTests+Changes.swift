@@ -8,9 +8,10 @@ extension BackendContractTests {
     final class Collected: Sendable {
         let changes = Mutex<[SecureStoreChange]>([])
 
-        /// Waits (up to 10 s) until `predicate` holds for what was collected.
+        /// Waits (up to 60 s: under the whole suite's load one daemon answers slowly) until
+        /// `predicate` holds for what was collected.
         func wait(for predicate: ([SecureStoreChange]) -> Bool) async -> [SecureStoreChange] {
-            for _ in 0..<200 {
+            for _ in 0..<1200 {
                 let now = changes.withLock { $0 }
                 if predicate(now) { return now }
                 try? await Task.sleep(for: .milliseconds(50))
