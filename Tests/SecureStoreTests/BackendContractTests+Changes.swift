@@ -1,9 +1,12 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import SecureStore
 
-/// The rules of `changes(options:)`, once for every backend that observes changes.
-extension BackendContractTests {
+/// The rules of `changes(options:)`, once for every backend that observes changes. Serialized:
+/// the Secret Service's listeners are counted process-wide.
+@Suite("Backend contract: changes", .serialized)
+struct ChangesContractTests {
     /// What a stream yielded so far, collected by a task of its own.
     final class Collected: Sendable {
         let changes = Mutex<[SecureStoreChange]>([])
@@ -36,7 +39,10 @@ extension BackendContractTests {
             #expect(seen.first == .added(key: "k"), "\(seen)")
             try await writer.setItem("k", "two", options: SecureStoreOptions(keychainAccessible: .afterFirstUnlock))
             seen = await collected.wait { $0.contains(.changed(key: "k")) }
-            #expect(seen.contains(.changed(key: "k")) && !seen.contains(.removed(key: "k")), "\(seen)")
+            // KeePassXC announces a new item before its attributes are set, so an overwrite that
+            // makes a new item (a new accessibility) shows there as removed, then added again.
+            let overwriteMayRemove = kind == .secretService && ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER"] == "keepassxc"
+            #expect(seen.contains(.changed(key: "k")) && (overwriteMayRemove || !seen.contains(.removed(key: "k"))), "\(seen)")
             try await writer.deleteItem("k")
             seen = await collected.wait { $0.contains(.removed(key: "k")) }
             #expect(seen.last == .removed(key: "k"), "\(seen)")
