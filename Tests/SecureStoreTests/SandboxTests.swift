@@ -104,6 +104,56 @@ struct SandboxTests {
         #expect(lines.contains("file=0"), "\(context)")
     }
 
+    /// Each process's first call gets the key from the portal's answer to its first request: none
+    /// is asked again (which SecureStore does after 1.5 s without an answer). libsecret 0.20.5
+    /// subscribes to the answer too late, see PortalKeyRequest; before the fix, 6 of 40 starts
+    /// asked again. `dbus-monitor` on the host's bus counts the requests.
+    @Test func everyFirstCallIsAnsweredOnItsFirstRequest() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            dbus-monitor --session "interface='org.freedesktop.portal.Secret'" > "$HOME/monitor" 2>&1 &
+            monitor=$!
+            for _ in $(seq 100); do [ -s "$HOME/monitor" ] && break; sleep 0.05; done
+            for run in $(seq 20); do
+                in_sandbox $app $S get token --app first-request >/dev/null 2>&1; echo "run=$run status=$?"
+            done
+            sleep 0.5; kill $monitor
+            echo "requests=$(grep -c 'member=RetrieveSecret' "$HOME/monitor")"
+            """)
+        let lines = Self.lines(outcome)
+        let context = "\(outcome.standardOutput)\(outcome.standardError)"
+        // 1: no such item, the call itself answered.
+        #expect(lines.filter { $0.hasPrefix("run=") && $0.hasSuffix(" status=1") }.count == 20, "\(context)")
+        #expect(lines.contains("requests=20"), "\(context)")
+    }
+
+    /// The portal's answer to the first call is not lost when it comes at once after its reply
+    /// (libsecret 0.20.5 subscribes to it late, see PortalKeyRequest). Pausing the desktop's
+    /// keyring for 1-5 s while the first call is under way makes the reply and the answer come
+    /// together, and SecureStore asks again meanwhile (a request each 1.5 s, up to four): before
+    /// the fix, 2 of 20 such starts waited out the 30 s timeout. Each start here must answer
+    /// within 15 s.
+    @Test func thePortalsAnswerIsNotLostWhenTheKeyringIsSlow() async throws {
+        let outcome = try await Subprocess.aroundSandbox("""
+            S="$SECURESTORE"; app=org.example.Sandboxed
+            for run in 1 2 3 4 5 6; do
+                kill -STOP "$SECURESTORE_PROVIDER_PID"
+                ( sleep "$(( 1 + RANDOM % 4 )).$(( RANDOM % 10 ))"; kill -CONT "$SECURESTORE_PROVIDER_PID" ) &
+                start=$(date +%s%N)
+                in_sandbox $app $S get token --app slow-portal >/dev/null 2>"$HOME/err"; status=$?
+                wait
+                echo "run=$run status=$status ms=$(( ($(date +%s%N) - start) / 1000000 )) $(grep -o 'ERR_[A-Z_]*' "$HOME/err" | head -1)"
+            done
+            """)
+        let runs = Self.lines(outcome).filter { $0.hasPrefix("run=") }
+        #expect(runs.count == 6, "\(outcome.standardOutput)\(outcome.standardError)")
+        for run in runs {
+            // 1: no such item, the call itself answered (a lost answer ends in 30 s with ERR_TIMEOUT).
+            let milliseconds = run.split(separator: " ").first { $0.hasPrefix("ms=") }.flatMap { Int($0.dropFirst(3)) } ?? .max
+            #expect(run.contains("status=1 ") && milliseconds < Slack.milliseconds(15_000), "\(run)\n\(outcome.standardOutput)\(outcome.standardError)")
+        }
+    }
+
     /// The examples run unchanged in the sandbox: `SecureStore(applicationID:)` picks the
     /// sandbox keyring by itself.
     @Test func theQuickStartExampleRunsUnchangedInTheSandbox() async throws {

@@ -85,6 +85,26 @@ enum LibSecretPassword {
         return items
     }
 
+    /// Starts a search (see `search`) without waiting: it runs on the calling thread's
+    /// thread-default main context, which must be iterated until `done` is called there with
+    /// the outcome (what it found is not needed: see `PortalKeyRequest`).
+    static func startSearch(_ attributes: [String: String], done: @escaping (Result<Void, GLibError>) -> Void) {
+        final class Completion {
+            let done: (Result<Void, GLibError>) -> Void
+            init(_ done: @escaping (Result<Void, GLibError>) -> Void) { self.done = done }
+        }
+        let completion = Unmanaged.passRetained(Completion(done)).toOpaque()
+        withAttributes(attributes) { table in
+            secret_password_searchv(schema, table, SECRET_SEARCH_NONE, nil, { _, result, data in
+                let completion = Unmanaged<Completion>.fromOpaque(data!).takeRetainedValue()
+                completion.done(Result { () throws(GLibError) in
+                    let found = try withGError { secret_password_search_finish(result, $0) }
+                    g_list_free_full(found, g_object_unref)
+                })
+            }, completion)
+        }
+    }
+
     /// Whether the Secret portal answers on the session bus, asked the way libsecret decides
     /// to use it (the `version` property of `org.freedesktop.portal.Secret`), within `timeout`.
     /// libsecret itself, without the portal, falls back to the Secret Service silently.
@@ -107,7 +127,7 @@ enum LibSecretPassword {
         return g_variant_get_uint32(version)
     }
 
-    private static func withAttributes<R>(_ attributes: [String: String], _ body: (OpaquePointer) throws(GLibError) -> R) throws(GLibError) -> R {
+    private static func withAttributes<R, Failure: Error>(_ attributes: [String: String], _ body: (OpaquePointer) throws(Failure) -> R) throws(Failure) -> R {
         let table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free)!
         defer { g_hash_table_unref(table) }
         for (name, value) in attributes where name != SecretServiceBackend.Attribute.schema {

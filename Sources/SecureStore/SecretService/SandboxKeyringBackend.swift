@@ -188,44 +188,57 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     private static let backendReady = Atomic(false)
     private static let warmUpWorkers = BlockingWorkers(maximumThreads: 4)
 
-    /// libsecret's file backend asks the portal for its key on its first call in a process,
-    /// and in libsecret 0.20.5 that call sometimes never returns: the portal's answer is lost
-    /// (`secret-tool lookup` hung in 12 of 80 process starts in Scripts/with-sandbox; qtkeychain
-    /// issue 240 reports the same hang in Flatpaks). A healthy answer takes about 50 ms. So the
-    /// first call is made on a thread of its own, given up after `attemptTimeout`, and made
-    /// again, up to four times: each attempt sends a new request. A given-up attempt keeps its
-    /// thread, in a pool of four of its own. The last attempt waits for what is left of
+    /// libsecret's file backend asks the portal for its key on its first call in a process.
+    /// libsecret 0.20.5 can lose the portal's answer and then wait for ever; `PortalKeyRequest`
+    /// makes that call so that it does not, and as a second line the call is also made again:
+    /// each attempt not answered within `attemptTimeout` is left running (a thread each, in a
+    /// pool of four of its own) and a new one sends a new request, up to four, and the first
+    /// answer from any of them counts. After the fourth, the wait goes on for what is left of
     /// `timeout`: where the desktop's keyring is locked, the portal's answer waits for the user
-    /// at its unlock dialog. Once one has answered, libsecret keeps the backend for the life of
-    /// the process.
+    /// at its unlock dialog. A healthy answer takes about 50 ms. Once one has answered,
+    /// libsecret keeps the backend for the life of the process.
     private static func warmUp(attemptTimeout: Duration, timeout: Duration) throws {
         guard !backendReady.load(ordering: .acquiring) else { return }
-        let start = ContinuousClock.now
-        var lastError: (any Error)?
+        let deadline = ContinuousClock.now + timeout
+        let firstAnswer = FirstAnswer()
         for attempt in 1...4 {
-            let wait = attempt < 4 ? attemptTimeout : max(attemptTimeout, timeout - (ContinuousClock.now - start))
-            let answered = DispatchSemaphore(value: 0)
-            let outcome = Mutex<Result<Void, any Error>?>(nil)
             warmUpWorkers.submit {
-                // No application ID is empty (validated), so this finds nothing and reads no secret.
-                let result = Result { _ = try LibSecretPassword.search([SecretServiceBackend.Attribute.application: ""], GCancellation(cancelsCalls: false)) }
-                outcome.withLock { $0 = result }
-                answered.signal()
+                firstAnswer.offer(Result { () throws(GLibError) in try PortalKeyRequest.makeFirstCall() })
             }
-            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-            guard answered.wait(timeout: .now() + seconds) == .success, let result = outcome.withLock({ $0 }) else {
-                lastError = SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(wait).")
-                continue
-            }
+            let left = deadline - ContinuousClock.now
+            guard let answer = firstAnswer.wait(attempt < 4 ? min(attemptTimeout, left) : left) else { continue }
             do {
-                try result.get()
+                try answer.get()
             } catch {
                 throw portalRefusal(error)
             }
             backendReady.store(true, ordering: .releasing)
             return
         }
-        throw lastError!
+        throw SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(timeout).")
+    }
+
+    /// The first of several attempts' outcomes.
+    private final class FirstAnswer: Sendable {
+        private let answer = Mutex<Result<Void, GLibError>?>(nil)
+        private let answered = DispatchSemaphore(value: 0)
+
+        func offer(_ result: Result<Void, GLibError>) {
+            let isFirst = answer.withLock { answer in
+                defer { if answer == nil { answer = result } }
+                return answer == nil
+            }
+            if isFirst { answered.signal() }
+        }
+
+        /// The first answer, if one comes within `timeout`.
+        func wait(_ timeout: Duration) -> Result<Void, GLibError>? {
+            if let answer = answer.withLock({ $0 }) { return answer }
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            guard answered.wait(timeout: .now() + max(0, seconds)) == .success else { return nil }
+            answered.signal()   // for a later wait, which returns the same answer
+            return answer.withLock { $0 }
+        }
     }
 
     /// What the first call's failure means: the portal did not hand over the key. libsecret
