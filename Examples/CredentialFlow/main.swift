@@ -9,6 +9,10 @@
 //       rejects the stored password, it asks again and updates the stored item.
 //   CredentialFlow logout --server URL --user NAME
 //       Deletes the stored password.
+//   CredentialFlow session --server URL --user NAME
+//       Signs in with the stored password and stays signed in until that password is deleted,
+//       from anywhere (`logout` in another process, `secret-tool clear`, Seahorse): then it signs
+//       out. When the stored password changes, it signs in again with the new one.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -38,13 +42,13 @@ case "serve":
         fail("serve needs --password-file and --port-file")
     }
     try LoopbackServer(passwordFile: passwordFile).run(portFile: portFile)
-case "login", "logout":
+case "login", "logout", "session":
     guard let server = option("--server"), let user = option("--user") else { fail("\(arguments[0]) needs --server and --user") }
     let flow = try CredentialFlow(server: server, user: user)
-    if arguments[0] == "logout" {
-        try await flow.logout()
-    } else {
-        try await flow.login()
+    switch arguments[0] {
+    case "logout": try await flow.logout()
+    case "session": try await flow.session()
+    default: try await flow.login()
     }
 default:
     fail("usage: CredentialFlow serve|login|logout ... (see the comment at the top of main.swift)")
@@ -88,6 +92,34 @@ struct CredentialFlow {
     func logout() async throws {
         try await store.deleteItem(user, options: options)
         say("signed out; stored password deleted")
+    }
+
+    /// Apple's "Handle changes gracefully": the stored credential may change or go while the
+    /// app runs, so the session follows it.
+    func session() async throws {
+        // Listen first, so that nothing that happens after the sign-in is missed.
+        let changes = try await store.changes(options: options)
+        guard let stored = try await store.getItem(user, options: options), try await signIn(password: stored) else {
+            fail("no stored password that the server accepts; run login first")
+        }
+        say("signed in as \(user); watching the stored password")
+        for await change in changes {
+            switch change {
+            case .removed(key: user):
+                say("the stored password was deleted; signed out")
+                return
+            case .changed(key: user), .added(key: user):
+                guard let password = try await store.getItem(user, options: options) else { continue }
+                guard try await signIn(password: password) else {
+                    say("the server rejected the new stored password; signed out")
+                    return
+                }
+                say("the stored password changed; signed in again")
+            default:
+                continue
+            }
+        }
+        say("this keyring announces no changes (a sandbox's); stopped watching")
     }
 
     private func signIn(password: String) async throws -> Bool {

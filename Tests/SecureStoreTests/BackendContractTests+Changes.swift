@@ -37,6 +37,11 @@ struct ChangesContractTests {
             try await writer.setItem("k", "one")
             var seen = await collected.wait { $0.contains(.added(key: "k")) }
             #expect(seen.first == .added(key: "k"), "\(seen)")
+            // A new value for the same item (GNOME Keyring does not announce Item.SetSecret).
+            try await writer.setItem("k", "one again")
+            seen = await collected.wait { $0.contains(.changed(key: "k")) }
+            #expect(seen.contains(.changed(key: "k")) && !seen.contains(.removed(key: "k")), "\(seen)")
+            collected.changes.withLock { $0.removeAll() }
             try await writer.setItem("k", "two", options: SecureStoreOptions(keychainAccessible: .afterFirstUnlock))
             seen = await collected.wait { $0.contains(.changed(key: "k")) }
             // On KeePassXC an overwrite that makes a new item (a new accessibility) was once seen,

@@ -25,23 +25,30 @@ struct ExamplesAndCommandTests {
         ])
     }
 
+    static let flow = Subprocess.binDirectory.appendingPathComponent("CredentialFlow").path
+
+    /// Starts CredentialFlow's server (its password in `password`, first "first") in `$HOME`;
+    /// `$url` is its address, `$server` its process.
+    static let aroundCredentialFlowServer = """
+        cd "$HOME"
+        printf first > password
+        '\(flow)' serve --password-file password --port-file port &
+        server=$!
+        for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+        url="http://127.0.0.1:$(cat port)"
+
+        """
+
     @Test func credentialFlowSignsInStoresReusesUpdatesAndSignsOut() async throws {
-        let flow = Subprocess.binDirectory.appendingPathComponent("CredentialFlow").path
-        let outcome = try await Subprocess.inPrivateKeyring("""
-            cd "$HOME"
-            printf first > password
-            '\(flow)' serve --password-file password --port-file port &
-            server=$!
-            for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
-            url="http://127.0.0.1:$(cat port)"
+        let outcome = try await Subprocess.inPrivateKeyring(Self.aroundCredentialFlowServer + """
             stored() { $SECURESTORE get alice --app dev.securestore.CredentialFlow --service "$url"; }
-            echo "== first run"; echo first | '\(flow)' login --server "$url" --user alice
+            echo "== first run"; echo first | '\(Self.flow)' login --server "$url" --user alice
             echo "stored=$(stored)"
-            echo "== second run"; '\(flow)' login --server "$url" --user alice < /dev/null
+            echo "== second run"; '\(Self.flow)' login --server "$url" --user alice < /dev/null
             printf second > password
-            echo "== password changed on the server"; echo second | '\(flow)' login --server "$url" --user alice
+            echo "== password changed on the server"; echo second | '\(Self.flow)' login --server "$url" --user alice
             echo "stored=$(stored)"
-            echo "== logout"; '\(flow)' logout --server "$url" --user alice
+            echo "== logout"; '\(Self.flow)' logout --server "$url" --user alice
             stored >/dev/null 2>&1; echo "get after logout=$?"
             kill $server
             """)
@@ -68,6 +75,34 @@ struct ExamplesAndCommandTests {
             get after logout=1
             """))
         #expect(outcome.standardError.components(separatedBy: "Password for alice").count == 3, "asked exactly twice")
+    }
+
+    /// Apple's "Handle changes gracefully": a running session follows its stored password,
+    /// signing in again when another process changes it and out when `secret-tool` deletes it.
+    @Test func credentialFlowsSessionFollowsItsPasswordChangedAndDeletedFromOutside() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(Self.aroundCredentialFlowServer + """
+            waitFor() { for _ in $(seq 600); do grep -q "$1" session.out && return; sleep 0.1; done; echo "never: $1"; }
+            echo first | '\(Self.flow)' login --server "$url" --user alice >/dev/null
+            '\(Self.flow)' session --server "$url" --user alice > session.out 2>&1 &
+            session=$!
+            waitFor watching
+            printf second > password
+            printf second | $SECURESTORE set alice --app dev.securestore.CredentialFlow --service "$url" --accessible AFTER_FIRST_UNLOCK
+            waitFor "signed in again"
+            secret-tool clear application dev.securestore.CredentialFlow service "$url" key alice
+            for _ in $(seq 600); do kill -0 $session 2>/dev/null || break; sleep 0.1; done
+            kill -0 $session 2>/dev/null && { echo "session still running"; kill $session; }
+            wait $session; echo "session exit=$?"
+            kill $server
+            cat session.out
+            """)
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        #expect(lines.contains("session exit=0"), "\(context)")
+        #expect(!outcome.standardOutput.contains("never:") && !outcome.standardOutput.contains("still running"), "\(context)")
+        #expect(lines.contains("signed in as alice; watching the stored password"), "\(context)")
+        #expect(lines.contains("the stored password changed; signed in again"), "\(context)")
+        #expect(lines.last == "the stored password was deleted; signed out", "\(context)")
     }
 
     @Test func theCommandStoresFromStandardInputAndReportsWithExitCodes() async throws {

@@ -40,6 +40,10 @@
 //       "get KEY" prints "KEY VALUE", "KEY nil" or "KEY !CODE"; "stats" prints "remembered=N"
 //       (getItem calls answered from a remembered item path). For the coherence test, which
 //       changes the keyring from other processes between the questions.
+//   StressProbe watch --app A
+//       Prints "watching" once changes(options:) returned, then each change as it comes:
+//       "added KEY", "changed KEY", "removed KEY", "locked", "unlocked", "service-unavailable",
+//       "service-available". For the tests of changes that other clients make.
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -285,6 +289,21 @@ case "reader":
             say("? \(line)")
         }
     }
+case "watch":
+    let changes = try await store.changes()
+    say("watching")
+    for await change in changes {
+        switch change {
+        case .added(let key): say("added \(key)")
+        case .changed(let key): say("changed \(key)")
+        case .removed(let key): say("removed \(key)")
+        case .locked: say("locked")
+        case .unlocked: say("unlocked")
+        case .serviceUnavailable: say("service-unavailable")
+        case .serviceAvailable: say("service-available")
+        }
+    }
+    say("ended")
 case "writer":
     let tag = option("--tag", "p"), rounds = Int(option("--rounds", "10"))!, keys = Int(option("--keys", "5"))!
     var foreign = 0

@@ -83,9 +83,20 @@ enum ProviderQuirks {
         provider != .keePassXC
     }
 
-    /// Whether the provider announces every change to an item (created, deleted, new secret,
-    /// new attributes) with a signal before it answers the next call, which remembering item
-    /// paths relies on (see `ItemPathMemory`). Measured on GNOME Keyring only, so only there.
+    /// Whether the provider announces a new secret set by `Item.SetSecret` (`ItemChanged`).
+    /// GNOME Keyring 42 does not (`dbus-monitor` shows no signal), while it announces
+    /// `CreateItem(replace: true)` over the same item; KeePassXC and KWallet announce both. So on
+    /// GNOME Keyring an overwrite replaces through `CreateItem`, and `changes(options:)` in other
+    /// processes hears it (it costs no more: one round trip fewer, no attribute read first).
+    static func announcesNewSecrets(_ provider: SecretServiceProvider) -> Bool {
+        provider != .gnomeKeyring
+    }
+
+    /// Whether the provider announces every change to an item's existence and attributes
+    /// (created, deleted, new attributes) with a signal before it answers the next call, which
+    /// remembering item paths relies on (see `ItemPathMemory`; a new secret needs no signal
+    /// there: a remembered path's read asks for the secret itself). Measured on GNOME Keyring
+    /// only, so only there.
     static func signalsAnnounceEveryChange(_ provider: SecretServiceProvider) -> Bool {
         provider == .gnomeKeyring
     }

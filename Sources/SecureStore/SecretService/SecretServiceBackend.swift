@@ -132,7 +132,8 @@ public final class SecretServiceBackend: SecureStoreBackend {
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
             // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
             // CreateItem(replace: true) over an existing item with an "Access Request" dialog,
-            // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.)
+            // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.
+            // GNOME Keyring does not announce SetSecret, so there CreateItem replaces it.)
             // Otherwise (new attributes, no item, or one deleted meanwhile by another process) a
             // new item, which exists before the old one goes, so the key never reads as missing.
             let path = try found.all.first.flatMap { try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) }
@@ -610,7 +611,10 @@ private struct Call {
 
     /// Replaces the secret of the item at `path` when it carries exactly `attributes` among its
     /// own, and returns `path`; `nil` when it carries others or is gone.
+    /// Where `Item.SetSecret` goes unannounced (see `ProviderQuirks.announcesNewSecrets`), always
+    /// `nil`: `CreateItem(replace: true)` then replaces the item in place, announced.
     func replaceSecretIfSameItem(_ path: String, _ attributes: [String: String], _ value: [UInt8], _ contentType: String) throws -> String? {
+        guard ProviderQuirks.announcesNewSecrets(connection.provider) else { return nil }
         do {
             guard try hasOurAttributes(path, attributes) else { return nil }
             try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
