@@ -72,9 +72,21 @@ private struct ChangeWatch: Sendable {
         switch signal {
         case .itemCreated(let path), .itemChanged(let path):
             guard serviceIsUp else { return }
-            move(path, to: await key(ofItemAt: path), output)
+            var newKey = await key(ofItemAt: path)
+            if newKey == nil, let known = keysByPath[path], await paths(ofItemsWithKey: known).contains(path) {
+                // The read failed or saw the item half-updated (KWallet, under load, in CI:
+                // a spurious removal), yet the keyring still files it under its key.
+                newKey = known
+            }
+            move(path, to: newKey, output)
         case .itemDeleted(let path):
             guard serviceIsUp else { return }
+            if let key = keysByPath[path], !keysByPath.contains(where: { $0.key != path && $0.value == key }) {
+                // The last item known to hold `key`. An overwrite that makes a new item deletes
+                // the old one; the new one's announcement may have come before its attributes
+                // could be read (seen on KWallet and KeePassXC under load), so ask the keyring.
+                for other in await paths(ofItemsWithKey: key) where other != path { keysByPath[other] = key }
+            }
             move(path, to: nil, output)
         case .collectionChanged:
             guard serviceIsUp, let locked = await lockState(), locked != isLocked else { return }
@@ -151,6 +163,16 @@ private struct ChangeWatch: Sendable {
         }
         guard let attributes, selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
         return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
+    }
+
+    /// The paths of the watched items that hold `key`; none when the service cannot say.
+    private func paths(ofItemsWithKey key: String) async -> [String] {
+        let attributes = SecretServiceBackend.attributes(applicationID: backend.applicationID, key: key, options: options, isSynchronizable: nil)
+        let timeout = backend.timeout
+        let found = try? await backend.withConnection { connection in
+            try await connection.searchItems(attributes, timeout: timeout)
+        }
+        return found.map { $0.unlocked + $0.locked } ?? []
     }
 
     private func lockState() async -> Bool? {
