@@ -37,21 +37,24 @@ struct ChangesContractTests {
             try await writer.setItem("k", "one")
             var seen = await collected.wait { $0.contains(.added(key: "k")) }
             #expect(seen.first == .added(key: "k"), "\(seen)")
+            // KeePassXC (once, under load) and KWallet (with other clients busy) may show an
+            // overwrite as a removal and an addition: see the README's changes section.
+            let provider = ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER"] ?? ""
+            let overwriteMayRemove = kind == .secretService && ["keepassxc", "kwallet"].contains(provider)
             // A new value for the same item (GNOME Keyring does not announce Item.SetSecret).
             try await writer.setItem("k", "one again")
             seen = await collected.wait { $0.contains(.changed(key: "k")) }
-            #expect(seen.contains(.changed(key: "k")) && !seen.contains(.removed(key: "k")), "\(seen)")
+            #expect(seen.contains(.changed(key: "k")) && (overwriteMayRemove || !seen.contains(.removed(key: "k"))), "\(seen)")
             collected.changes.withLock { $0.removeAll() }
             try await writer.setItem("k", "two", options: SecureStoreOptions(keychainAccessible: .afterFirstUnlock))
             seen = await collected.wait { $0.contains(.changed(key: "k")) }
-            // On KeePassXC an overwrite that makes a new item (a new accessibility) was once seen,
-            // under load, as removed and then added again (not traced; perhaps the new item's
-            // attributes are not readable yet when it is announced).
-            let overwriteMayRemove = kind == .secretService && ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER"] == "keepassxc"
             #expect(seen.contains(.changed(key: "k")) && (overwriteMayRemove || !seen.contains(.removed(key: "k"))), "\(seen)")
+            // What the overwrites announce may still be coming: wait for it to settle.
+            try await Task.sleep(for: .milliseconds(500))
+            collected.changes.withLock { $0.removeAll() }
             try await writer.deleteItem("k")
             seen = await collected.wait { $0.contains(.removed(key: "k")) }
-            #expect(seen.last == .removed(key: "k"), "\(seen)")
+            #expect(seen.last == .removed(key: "k") || overwriteMayRemove, "\(seen)")
             #expect(Set(seen).isSubset(of: [.added(key: "k"), .changed(key: "k"), .removed(key: "k")]), "no other key, no other service: \(seen)")
             try await fixture.cleanUp()
         }

@@ -73,10 +73,14 @@ private struct ChangeWatch: Sendable {
         case .itemCreated(let path), .itemChanged(let path):
             guard serviceIsUp else { return }
             var newKey = await key(ofItemAt: path)
-            if newKey == nil, let known = keysByPath[path], await paths(ofItemsWithKey: known).contains(path) {
-                // The read failed or saw the item half-updated (KWallet, under load, in CI:
-                // a spurious removal), yet the keyring still files it under its key.
-                newKey = known
+            if newKey == nil, let known = keysByPath[path] {
+                // Before reporting `known` removed, ask the keyring. KWallet, with other clients
+                // busy, announced an in-place overwrite as a change of the old path, which then
+                // held the key no more, and the key at a new path only after it (not deleted,
+                // not created); a read may also just fail.
+                let holders = await paths(ofItemsWithKey: known)
+                if holders.contains(path) { newKey = known }
+                for other in holders where other != path { keysByPath[other] = known }
             }
             move(path, to: newKey, output)
         case .itemDeleted(let path):
