@@ -10,6 +10,11 @@ struct SandboxTests {
         outcome.standardOutput.split(separator: "\n").map(String.init)
     }
 
+    /// The milliseconds of a "NAME=STATUS MILLISECONDS" line, if there is one.
+    static func milliseconds(of name: String, in lines: [String]) -> Int? {
+        lines.first { $0.hasPrefix("\(name)=") }?.split(separator: " ").last.flatMap { Int($0) }
+    }
+
     /// The sandbox's items live in the app's own keyring file, and the host keyring never sees
     /// them; the host's items are invisible in the sandbox. Bytes come back exactly in there.
     @Test func itemsInTheSandboxAndOnTheHostNeverMeet() async throws {
@@ -61,6 +66,9 @@ struct SandboxTests {
         let outcome = try await Subprocess.aroundSandbox("""
             S="$SECURESTORE"; app=org.example.Sandboxed
             timed() { local start=$(date +%s%N); "$@" >/dev/null 2>"$HOME/err"; local status=$?; echo "$status $(( ($(date +%s%N) - start) / 1000000 ))"; }
+            # What starting the command in the sandbox costs by itself (under the suite's load, up
+            # to a second): the promise is about the call.
+            echo "start=$(timed in_sandbox $app $S --help)"
             echo "set=$(printf v | timed in_sandbox $app $S set token --app lonely)"
             echo "error=$(grep -o 'ERR_[A-Z_]*' "$HOME/err" | head -1)"
             echo "get=$(timed in_sandbox $app $S get token --app lonely)"
@@ -70,10 +78,12 @@ struct SandboxTests {
             """, environment: ["SECURESTORE_SANDBOX_PORTAL": "0"])
         let lines = Self.lines(outcome)
         let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        let start = Self.milliseconds(of: "start", in: lines) ?? 0
+        #expect(lines.contains { $0.hasPrefix("start=0 ") }, "the command starts in the sandbox: \(context)")
         for command in ["set", "get", "list"] {
             let fields = lines.first { $0.hasPrefix("\(command)=") }?.dropFirst(command.count + 1).split(separator: " ") ?? []
             #expect(fields.first == "69", "\(command): \(context)")
-            #expect((Int(fields.last ?? "") ?? .max) < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
+            #expect((Self.milliseconds(of: command, in: lines) ?? .max) - start < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
         }
         #expect(lines.contains("error=ERR_SERVICE_UNAVAILABLE"), "\(context)")
         #expect(lines.contains("file=0") && lines.contains("host-items=0"), "\(context)")
@@ -88,6 +98,9 @@ struct SandboxTests {
             kill "$SECURESTORE_PROVIDER_PID"
             while kill -0 "$SECURESTORE_PROVIDER_PID" 2>/dev/null; do sleep 0.05; done
             timed() { local start=$(date +%s%N); "$@" >/dev/null 2>"$HOME/err"; local status=$?; echo "$status $(( ($(date +%s%N) - start) / 1000000 ))"; }
+            # What starting the command in the sandbox costs by itself (under the suite's load, up
+            # to a second): the promise is about the call.
+            echo "start=$(timed in_sandbox $app $S --help)"
             echo "set=$(printf v | timed in_sandbox $app $S set token --app refused)"
             echo "error=$(grep -o 'ERR_[A-Z_]*' "$HOME/err" | head -1)"
             echo "get=$(timed in_sandbox $app $S get token --app refused)"
@@ -95,10 +108,12 @@ struct SandboxTests {
             """)
         let lines = Self.lines(outcome)
         let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        let start = Self.milliseconds(of: "start", in: lines) ?? 0
+        #expect(lines.contains { $0.hasPrefix("start=0 ") }, "the command starts in the sandbox: \(context)")
         for command in ["set", "get"] {
             let fields = lines.first { $0.hasPrefix("\(command)=") }?.dropFirst(command.count + 1).split(separator: " ") ?? []
             #expect(fields.first == "69", "\(command): \(context)")
-            #expect((Int(fields.last ?? "") ?? .max) < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
+            #expect((Self.milliseconds(of: command, in: lines) ?? .max) - start < Slack.milliseconds(2000), "\(command) within 2 s: \(context)")
         }
         #expect(lines.contains("error=ERR_SERVICE_UNAVAILABLE"), "\(context)")
         #expect(lines.contains("file=0"), "\(context)")
