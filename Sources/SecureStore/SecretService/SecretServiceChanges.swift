@@ -1,4 +1,5 @@
 #if canImport(CLibSecret)
+import Synchronization
 extension SecretServiceBackend {
     /// The changes to the items `options` select, told from the Secret Service's signals
     /// (`ItemCreated`, `ItemDeleted`, `ItemChanged`, the collection's properties, the name's
@@ -11,8 +12,14 @@ extension SecretServiceBackend {
     /// ``SecureStoreChange/serviceUnavailable`` and reports its start.
     public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
         try Self.checkSessionBus()
-        let (signals, signalInput) = AsyncStream.makeStream(of: SecretServiceSignal.self)
-        let listener = SecretServiceSignals.listen { signalInput.yield($0) }
+        // Signals queue up here and are handled in batches: under churn of other apps' items
+        // each needs an attribute read, and a batch's reads go out together.
+        let queued = Mutex<[SecretServiceSignal]>([])
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let listener = SecretServiceSignals.listen { signal in
+            queued.withLock { $0.append(signal) }
+            wake.yield()
+        }
         do {
             let watched = try await Self.onWorker(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
             guard watched else { throw SecureStoreError(.serviceUnavailable, "The session bus refused to deliver the Secret Service's signals.") }
@@ -27,13 +34,17 @@ extension SecretServiceBackend {
         let task = Task {
             var watch = started
             defer { SecretServiceSignals.stopListening(listener) }
-            for await signal in signals {
-                await watch.handle(signal, output)
+            for await _ in wakes {
+                let batch = queued.withLock { queue in
+                    defer { queue.removeAll() }
+                    return queue
+                }
+                await watch.handle(batch, output)
             }
         }
         output.onTermination = { _ in
             task.cancel()
-            signalInput.finish()
+            wake.finish()
         }
         return changes
     }
@@ -68,11 +79,22 @@ private struct ChangeWatch: Sendable {
         isLocked = snapshot.isLocked
     }
 
-    mutating func handle(_ signal: SecretServiceSignal, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    /// Handles `signals` in order, with the attributes of the items they name read together first.
+    mutating func handle(_ signals: [SecretServiceSignal], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        var paths: [String] = []
+        for case .itemCreated(let path) in signals { paths.append(path) }
+        for case .itemChanged(let path) in signals { paths.append(path) }
+        let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : [:]
+        for signal in signals {
+            await handle(signal, attributes: attributes, output)
+        }
+    }
+
+    private mutating func handle(_ signal: SecretServiceSignal, attributes: [String: [String: String]], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
         switch signal {
         case .itemCreated(let path), .itemChanged(let path):
             guard serviceIsUp else { return }
-            var newKey = await key(ofItemAt: path)
+            var newKey = attributes[path] != nil ? watchedKey(in: attributes[path]!) : await key(ofItemAt: path)
             if newKey == nil, let known = keysByPath[path] {
                 // Before reporting `known` removed, ask the keyring. KWallet, with other clients
                 // busy, announced an in-place overwrite as a change of the old path, which then
@@ -161,11 +183,20 @@ private struct ChangeWatch: Sendable {
     /// The key of the item at `path` if it is a watched one; `nil` for another item, or one
     /// gone meanwhile (its deletion follows).
     private func key(ofItemAt path: String) async -> String? {
-        let selection = self.selection, timeout = backend.timeout
-        let attributes = try? await backend.withConnection { connection in
-            try await connection.attributes(ofItemsAt: [path], timeout: timeout)[path]
-        }
-        guard let attributes, selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
+        (await attributes(ofItemsAt: [path]))[path].flatMap(watchedKey(in:))
+    }
+
+    /// The attributes of the items at `paths` that are there (none when the service cannot say).
+    private func attributes(ofItemsAt paths: [String]) async -> [String: [String: String]] {
+        let timeout = backend.timeout
+        return (try? await backend.withConnection { connection in
+            try await connection.attributes(ofItemsAt: paths, timeout: timeout)
+        }) ?? [:]
+    }
+
+    /// The key an item with `attributes` holds, if it is a watched one.
+    private func watchedKey(in attributes: [String: String]) -> String? {
+        guard selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
         return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
     }
 
