@@ -55,8 +55,8 @@ enum PortalKeyRequest {
 
     /// The contexts of requests under way, by address.
     private static let requesting = Locked<[UInt: MainContext]>([:])
-    /// Whether `prepareBus` has subscribed and added the filter, and whether the owner is known.
-    private static let prepared = Locked((subscribed: false, ownerKnown: false))
+    /// Whether `prepareBus` has done its work.
+    private static let prepared = Locked(false)
 
     private static let portal = "org.freedesktop.portal.Desktop"
     private static let requestInterface = "org.freedesktop.portal.Request"
@@ -65,20 +65,16 @@ enum PortalKeyRequest {
     /// owner, adds the filter, and waits for GLib's owner lookup: a `GetNameOwner` of our own,
     /// sent after it to the same bus daemon, is answered after it.
     private static func prepareBus() throws(GLibError) {
-        try prepared.withLock { state throws(GLibError) in
-            guard !state.ownerKnown else { return }
+        try prepared.withLock { prepared throws(GLibError) in
+            guard !prepared else { return }
+            // The shared session connection, which libsecret uses too: its reference is kept for
+            // the process's life, with the subscription and the filter.
             let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, nil, $0) }
             guard let bus else { throw GLibError.protocolViolation("No session bus") }
-            // The shared session connection, which libsecret uses too: kept for the process's life.
-            if !state.subscribed {
-                _ = g_dbus_connection_signal_subscribe(
-                    bus, portal, requestInterface, "Response", "/dev/securestore/OwnerWatch", nil,
-                    G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, { _, _, _, _, _, _, _ in }, nil, nil)
-                _ = g_dbus_connection_add_filter(bus, filter, nil, nil)
-                state.subscribed = true
-            } else {
-                g_object_unref(UnsafeMutableRawPointer(bus))
-            }
+            _ = g_dbus_connection_signal_subscribe(
+                bus, portal, requestInterface, "Response", "/dev/securestore/OwnerWatch", nil,
+                G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, { _, _, _, _, _, _, _ in }, nil, nil)
+            _ = g_dbus_connection_add_filter(bus, filter, nil, nil)
             let name = g_variant_new_tuple([g_variant_new_string(portal)], 1)
             // Only its timing matters: an error (no owner yet) still comes after GLib's lookup.
             let reply = try? withGError {
@@ -86,7 +82,7 @@ enum PortalKeyRequest {
                                             "GetNameOwner", name, nil, G_DBUS_CALL_FLAGS_NONE, 2000, nil, $0)
             }
             if let reply { g_variant_unref(reply) }
-            state.ownerKnown = true
+            prepared = true
         }
     }
 

@@ -234,8 +234,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
         /// The first answer, if one comes within `timeout`.
         func wait(_ timeout: Duration) -> Result<Void, GLibError>? {
             if let answer = answer.withLock({ $0 }) { return answer }
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            guard answered.wait(timeout: .now() + max(0, seconds)) == .success else { return nil }
+            guard answered.wait(timeout: .now() + .nanoseconds(Int(max(timeout, .zero).nanoseconds))) == .success else { return nil }
             answered.signal()   // for a later wait, which returns the same answer
             return answer.withLock { $0 }
         }

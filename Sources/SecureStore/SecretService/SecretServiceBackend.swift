@@ -136,7 +136,8 @@ public final class SecretServiceBackend: SecureStoreBackend {
             // GNOME Keyring does not announce SetSecret, so there CreateItem replaces it.)
             // Otherwise (new attributes, no item, or one deleted meanwhile by another process) a
             // new item, which exists before the old one goes, so the key never reads as missing.
-            let path = try found.all.first.flatMap { try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) }
+            let replacesSecrets = ProviderQuirks.announcesNewSecrets(call.connection.provider)
+            let path = try found.all.first.flatMap { replacesSecrets ? try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) : nil }
                 ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
             try call.checkStored(value, at: path)
             for stale in found.all where stale != path {
@@ -611,10 +612,7 @@ private struct Call {
 
     /// Replaces the secret of the item at `path` when it carries exactly `attributes` among its
     /// own, and returns `path`; `nil` when it carries others or is gone.
-    /// Where `Item.SetSecret` goes unannounced (see `ProviderQuirks.announcesNewSecrets`), always
-    /// `nil`: `CreateItem(replace: true)` then replaces the item in place, announced.
     func replaceSecretIfSameItem(_ path: String, _ attributes: [String: String], _ value: [UInt8], _ contentType: String) throws -> String? {
-        guard ProviderQuirks.announcesNewSecrets(connection.provider) else { return nil }
         do {
             guard try hasOurAttributes(path, attributes) else { return nil }
             try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)

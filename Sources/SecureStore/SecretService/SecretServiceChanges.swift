@@ -84,22 +84,26 @@ private struct ChangeWatch: Sendable {
         var paths: [String] = []
         for case .itemCreated(let path) in signals { paths.append(path) }
         for case .itemChanged(let path) in signals { paths.append(path) }
-        let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : [:]
+        // Read once the service is up: a batch that brings it back reads its items one by one.
+        let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : nil
         for signal in signals {
             await handle(signal, attributes: attributes, output)
         }
     }
 
-    private mutating func handle(_ signal: SecretServiceSignal, attributes: [String: [String: String]], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    /// `attributes`: those of the items the batch names that are still there (`nil`: not read).
+    private mutating func handle(_ signal: SecretServiceSignal, attributes: [String: [String: String]]?, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
         switch signal {
         case .itemCreated(let path), .itemChanged(let path):
             guard serviceIsUp else { return }
-            var newKey = attributes[path] != nil ? watchedKey(in: attributes[path]!) : await key(ofItemAt: path)
+            var itemAttributes = attributes?[path]
+            if attributes == nil { itemAttributes = await self.attributes(ofItemsAt: [path])?[path] }
+            var newKey = itemAttributes.flatMap(watchedKey(in:))
             if newKey == nil, let known = keysByPath[path] {
                 // Before reporting `known` removed, ask the keyring. KWallet, with other clients
                 // busy, announced an in-place overwrite as a change of the old path, which then
-                // held the key no more, and the key at a new path only after it (not deleted,
-                // not created); a read may also just fail.
+                // held the key no more (it was not deleted), and the key at a newly created path
+                // only after it; a read may also just fail.
                 let holders = await paths(ofItemsWithKey: known)
                 if holders.contains(path) { newKey = known }
                 for other in holders where other != path { keysByPath[other] = known }
@@ -109,8 +113,9 @@ private struct ChangeWatch: Sendable {
             guard serviceIsUp else { return }
             if let key = keysByPath[path], !keysByPath.contains(where: { $0.key != path && $0.value == key }) {
                 // The last item known to hold `key`. An overwrite that makes a new item deletes
-                // the old one; the new one's announcement may have come before its attributes
-                // could be read (seen on KWallet and KeePassXC under load), so ask the keyring.
+                // the old one, and the new one's announcement may have been unreadable (a read
+                // that failed; perhaps KeePassXC's removal during an overwrite, seen once under
+                // load), so ask the keyring.
                 for other in await paths(ofItemsWithKey: key) where other != path { keysByPath[other] = key }
             }
             move(path, to: nil, output)
@@ -180,21 +185,16 @@ private struct ChangeWatch: Sendable {
         }
     }
 
-    /// The key of the item at `path` if it is a watched one; `nil` for another item, or one
-    /// gone meanwhile (its deletion follows).
-    private func key(ofItemAt path: String) async -> String? {
-        (await attributes(ofItemsAt: [path]))[path].flatMap(watchedKey(in:))
-    }
-
-    /// The attributes of the items at `paths` that are there (none when the service cannot say).
-    private func attributes(ofItemsAt paths: [String]) async -> [String: [String: String]] {
+    /// The attributes of the items at `paths` that are still there; `nil` when the service
+    /// cannot say.
+    private func attributes(ofItemsAt paths: [String]) async -> [String: [String: String]]? {
         let timeout = backend.timeout
-        return (try? await backend.withConnection { connection in
+        return try? await backend.withConnection { connection in
             try await connection.attributes(ofItemsAt: paths, timeout: timeout)
-        }) ?? [:]
+        }
     }
 
-    /// The key an item with `attributes` holds, if it is a watched one.
+    /// The key an item with `attributes` holds if it is a watched one; `nil` for another item.
     private func watchedKey(in attributes: [String: String]) -> String? {
         guard selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
         return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }

@@ -64,7 +64,7 @@ final class Watchdog: Sendable {
 
 extension Duration {
     /// Whole nanoseconds, capped where `Int` would overflow.
-    fileprivate var nanoseconds: UInt64 {
+    var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         return UInt64(min(seconds, Int64(Int.max / 1_000_000_000) - 1)) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
