@@ -23,10 +23,11 @@ import Dispatch
 ///   on it: the reply, whose callback is where libsecret subscribes.
 ///
 /// The first is what mends it: without it 11 of 80 sandboxed starts needed a second request
-/// (`SandboxKeyringBackend.warmUp` asks again after 1.5 s), with it alone 0 of 120. The second
-/// guards the loss where the reply's callback is slow to run, which the first cannot: on a
-/// machine kept busy by 4-6 other processes, 1 of 230 starts needed a second request without
-/// it, 0 of 230 with it.
+/// (`SandboxKeyringBackend.warmUp` then asked again after 1.5 s), with it alone 0 of 120. The
+/// second guards the loss where the reply's callback is slow to run, which the first cannot: on
+/// a machine kept busy by 4-6 other processes, 1 of 230 starts needed a second request without
+/// it, 0 of 230 with it. The filter also notes when an answer came (`latestAnswerHeard`), so that
+/// the warm-up asks again only for an answer that was lost, never for one that is slow.
 enum PortalKeyRequest {
     /// Makes libsecret's first call (a search that finds nothing, so reads no secret) and
     /// waits for it on this thread, which it must not be called from twice at once.
@@ -52,6 +53,11 @@ enum PortalKeyRequest {
     private static func runLibsecretsFileBackend(on context: MainContext, until done: () -> Bool) {
         while !done() { g_main_context_iteration(context.pointer, 1) }
     }
+
+    /// When the latest portal `Response` came in: `SandboxKeyringBackend.warmUp` asks again
+    /// only when an answer came and libsecret did not take it up.
+    static var latestAnswerHeard: ContinuousClock.Instant? { answerHeard.withLock { $0 } }
+    private static let answerHeard = Locked<ContinuousClock.Instant?>(nil)
 
     /// The contexts of requests under way, by address.
     private static let requesting = Locked<[UInt: MainContext]>([:])
@@ -91,6 +97,7 @@ enum PortalKeyRequest {
               let interface = g_dbus_message_get_interface(message), String(cString: interface) == requestInterface,
               let member = g_dbus_message_get_member(message), String(cString: member) == "Response"
         else { return message }
+        answerHeard.withLock { $0 = .now }
         for context in requesting.withLock({ Array($0.values) }) {
             context.catchUp(within: .seconds(1))
         }

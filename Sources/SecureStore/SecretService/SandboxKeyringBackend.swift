@@ -176,7 +176,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
             try SecretServiceBackend.checkSessionBus()
             return try await SecretServiceBackend.onWorker(.sandboxKeyring, timeout: timeout, cancelsCalls: false) { cancellation in
                 try Self.checkPortal(cancellation)
-                try Self.warmUp(attemptTimeout: min(timeout, .milliseconds(1500)), timeout: timeout)
+                try Self.warmUp(timeout: timeout)
                 return try work(cancellation)
             }
         } catch {
@@ -190,33 +190,54 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
 
     /// libsecret's file backend asks the portal for its key on its first call in a process.
     /// libsecret 0.20.5 can lose the portal's answer and then wait for ever; `PortalKeyRequest`
-    /// makes that call so that it does not, and as a second line the call is also made again:
-    /// each attempt not answered within `attemptTimeout` is left running (a thread each, in a
-    /// pool of four of its own) and a new one sends a new request, up to four, and the first
-    /// answer from any of them counts. After the fourth, the wait goes on for what is left of
-    /// `timeout`: where the desktop's keyring is locked, the portal's answer waits for the user
-    /// at its unlock dialog. A healthy answer takes about 50 ms. Once one has answered,
-    /// libsecret keeps the backend for the life of the process.
-    private static func warmUp(attemptTimeout: Duration, timeout: Duration) throws {
+    /// makes that call so that it does not, and as a second line the call is made again, but
+    /// only for an answer that was lost: when a portal answer came in (`latestAnswerHeard`) and
+    /// no attempt has finished `answerTakeUp` later, the attempt is left running (a thread each,
+    /// in a pool of four of its own) and a new one sends a new request, up to four; the first
+    /// answer from any of them counts. A portal that is merely slow is never asked twice: on a
+    /// busy machine its answer can take over a second (CI saw three of 20 starts asked again
+    /// when the warm-up asked after 1.5 s without an answer), and where the desktop's keyring is
+    /// locked the answer waits for the user at its unlock dialog, which a second request would
+    /// show again. The whole wait is bounded by `timeout`. A healthy answer takes about 50 ms.
+    /// Once one has answered, libsecret keeps the backend for the life of the process.
+    private static func warmUp(timeout: Duration) throws {
         guard !backendReady.load(ordering: .acquiring) else { return }
         let deadline = ContinuousClock.now + timeout
         let firstAnswer = FirstAnswer()
-        for attempt in 1...4 {
+        var attempts = 0
+        var askedAt = ContinuousClock.now
+        func ask() {
+            attempts += 1
+            askedAt = .now
             warmUpWorkers.submit {
                 firstAnswer.offer(Result { () throws(GLibError) in try PortalKeyRequest.makeFirstCall() })
             }
-            let left = deadline - ContinuousClock.now
-            guard let answer = firstAnswer.wait(attempt < 4 ? min(attemptTimeout, left) : left) else { continue }
-            do {
-                try answer.get()
-            } catch {
-                throw portalRefusal(error)
+        }
+        ask()
+        while true {
+            let left = deadline - .now
+            guard left > .zero else { break }
+            // Short waits, to look for an answer heard but not taken up in between.
+            if let answer = firstAnswer.wait(min(left, .milliseconds(50))) {
+                do {
+                    try answer.get()
+                } catch {
+                    throw portalRefusal(error)
+                }
+                backendReady.store(true, ordering: .releasing)
+                return
             }
-            backendReady.store(true, ordering: .releasing)
-            return
+            if attempts < 4, let heard = PortalKeyRequest.latestAnswerHeard, heard > askedAt, heard + answerTakeUp < .now {
+                ask()
+            }
         }
         throw SecureStoreError(.timeout, "The Secret portal did not hand over the sandbox keyring's key within \(timeout).")
     }
+
+    /// How long after the portal's answer came in libsecret may take to finish the first call
+    /// before the answer counts as lost. A taken-up answer finishes it in milliseconds;
+    /// `PortalKeyRequest` itself holds an answer up to a second.
+    private static let answerTakeUp = Duration.seconds(2)
 
     /// The first of several attempts' outcomes.
     private final class FirstAnswer: Sendable {
