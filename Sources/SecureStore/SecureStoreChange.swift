@@ -3,8 +3,9 @@
 public enum SecureStoreChange: Sendable, Hashable {
     /// A key that had no item has one now.
     case added(key: String)
-    /// The key's item got a new value or accessibility, or was replaced by another item. One
-    /// write may be reported more than once.
+    /// The key's item got a new value or accessibility, or was replaced by another item: a hint
+    /// to read it again. Writes close together may be reported as one, and one write more than
+    /// once where the keyring announces it several times.
     case changed(key: String)
     /// The key has no item any more: deleted, or moved out of the watched service by an edit
     /// of its attributes.

@@ -79,6 +79,19 @@ struct ChangesContractTests {
         }
     }
 
+    /// An item announced again in one batch is handled once, unless it was deleted in between
+    /// (then its return is news). KWallet sends every signal twice.
+    @Test func repeatedAnnouncementsInOneBatchAreHandledOnce() {
+        let a = "/org/freedesktop/secrets/collection/kdewallet/1", b = "/org/freedesktop/secrets/collection/kdewallet/2"
+        let batch: [SecretServiceSignal] = [
+            .itemCreated(a), .itemCreated(a), .itemChanged(a), .itemChanged(b), .collectionChanged, .collectionChanged,
+            .itemChanged(b), .itemDeleted(a), .itemDeleted(a), .itemCreated(a),
+        ]
+        #expect(ChangeWatch.withoutRepeats(batch) == [
+            .itemCreated(a), .itemChanged(b), .collectionChanged, .collectionChanged, .itemDeleted(a), .itemDeleted(a), .itemCreated(a),
+        ])
+    }
+
     @Test func theSandboxKeyringsStreamEndsAtOnce() async throws {
         let stream = try await SandboxKeyringBackend(applicationID: "changes-test").changes(options: SecureStoreOptions())
         var count = 0

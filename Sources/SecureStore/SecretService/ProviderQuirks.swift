@@ -103,5 +103,14 @@ enum ProviderQuirks {
     static func signalsAnnounceEveryChange(_ provider: SecretServiceProvider) -> Bool {
         provider == .gnomeKeyring
     }
+
+    /// Whether a collection signal was sent on an alias's path (`.../aliases/default`). KWallet
+    /// and KeePassXC send each `ItemCreated`, `ItemDeleted` and `ItemChanged` twice, on the
+    /// collection's path and on its alias's (`dbus-monitor`), and GNOME Keyring only on the
+    /// collection's. The item's path in the signal is the same in both, so the alias's copy is
+    /// dropped, whichever provider sends it.
+    static func isAliasEcho(signalPath: String) -> Bool {
+        signalPath.hasPrefix("/org/freedesktop/secrets/aliases/")
+    }
 }
 #endif

@@ -35,6 +35,10 @@ extension SecretServiceBackend {
             var watch = started
             defer { SecretServiceSignals.stopListening(listener) }
             for await _ in wakes {
+                // Providers announce one write in a burst of signals within a millisecond
+                // (KWallet: changed then created; KeePassXC: dozens): let the burst come in, so
+                // that it is handled, and reported, as one.
+                try? await Task.sleep(for: .milliseconds(5))
                 let batch = queued.withLock { queue in
                     defer { queue.removeAll() }
                     return queue
@@ -52,7 +56,7 @@ extension SecretServiceBackend {
 
 /// One `changes(options:)` stream's view of the keyring: the path and key of each watched item,
 /// whether the default collection is locked, whether the service runs.
-private struct ChangeWatch: Sendable {
+struct ChangeWatch: Sendable {
     let backend: SecretServiceBackend
     let options: SecureStoreOptions
     var keysByPath: [String: String] = [:]
@@ -81,6 +85,7 @@ private struct ChangeWatch: Sendable {
 
     /// Handles `signals` in order, with the attributes of the items they name read together first.
     mutating func handle(_ signals: [SecretServiceSignal], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        let signals = Self.withoutRepeats(signals)
         var paths: [String] = []
         for case .itemCreated(let path) in signals { paths.append(path) }
         for case .itemChanged(let path) in signals { paths.append(path) }
@@ -88,6 +93,22 @@ private struct ChangeWatch: Sendable {
         let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : nil
         for signal in signals {
             await handle(signal, attributes: attributes, output)
+        }
+    }
+
+    /// `signals` without an item's creation or change already announced earlier in the batch,
+    /// unless a deletion of that item came in between. The batch reads each item once, so a
+    /// repeat could only report the key changed again. KWallet announces a new item as changed
+    /// and then created, and KeePassXC a new item in 3 `ItemCreated` and 18 `ItemChanged`
+    /// (`dbus-monitor`, with the alias's copies dropped: `ProviderQuirks.isAliasEcho`).
+    static func withoutRepeats(_ signals: [SecretServiceSignal]) -> [SecretServiceSignal] {
+        var announced = Set<String>()
+        return signals.filter { signal in
+            switch signal {
+            case .itemCreated(let path), .itemChanged(let path): return announced.insert(path).inserted
+            case .itemDeleted(let path): announced.remove(path); return true
+            case .collectionChanged, .serviceOwnerChanged: return true
+            }
         }
     }
 

@@ -100,14 +100,16 @@ enum SecretServiceSignals {
         guard let interface = g_dbus_message_get_interface(message).map({ String(cString: $0) }),
               let member = g_dbus_message_get_member(message).map({ String(cString: $0) }) else { return nil }
         let body = g_dbus_message_get_body(message)
+        let path = g_dbus_message_get_path(message).map { String(cString: $0) } ?? ""
         switch (interface, member) {
+        case ("org.freedesktop.Secret.Collection", _) where ProviderQuirks.isAliasEcho(signalPath: path):
+            return nil
         case ("org.freedesktop.Secret.Collection", "ItemCreated"): return firstPath(body).map(SecretServiceSignal.itemCreated)
         case ("org.freedesktop.Secret.Collection", "ItemDeleted"): return firstPath(body).map(SecretServiceSignal.itemDeleted)
         case ("org.freedesktop.Secret.Collection", "ItemChanged"): return firstPath(body).map(SecretServiceSignal.itemChanged)
         case ("org.freedesktop.Secret.Service", _):
             return .collectionChanged
         case ("org.freedesktop.DBus.Properties", "PropertiesChanged"):
-            let path = g_dbus_message_get_path(message).map { String(cString: $0) } ?? ""
             return path.hasPrefix("/org/freedesktop/secrets") ? .collectionChanged : nil
         case ("org.freedesktop.DBus", "NameOwnerChanged"):
             guard let body, String(cString: g_variant_get_type_string(body)) == "(sss)" else { return nil }
