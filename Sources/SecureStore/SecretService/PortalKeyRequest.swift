@@ -55,7 +55,9 @@ enum PortalKeyRequest {
     }
 
     /// When the latest portal `Response` came in: `SandboxKeyringBackend.warmUp` asks again
-    /// only when an answer came and libsecret did not take it up.
+    /// only when an answer came and libsecret did not take it up. Any request's answer counts
+    /// (the filter cannot tell whose): the app's own portal requests during a process's first
+    /// call could at worst make one more request for the key.
     static var latestAnswerHeard: ContinuousClock.Instant? { answerHeard.withLock { $0 } }
     private static let answerHeard = Locked<ContinuousClock.Instant?>(nil)
 
