@@ -56,7 +56,7 @@ public final class InMemoryBackend: SecureStoreBackend {
             state.withLock { state in
                 state.items.map { id, item in
                     Record(application: id.namespace.application, accessGroup: id.namespace.accessGroup,
-                           service: id.service, key: id.key, accessible: item.accessible,
+                           service: id.service.string, key: id.key.string, accessible: item.accessible,
                            isSynchronizable: id.isSynchronizable)
                 }
             }.sorted { ($0.application ?? "", $0.accessGroup ?? "", $0.service, $0.key) < ($1.application ?? "", $1.accessGroup ?? "", $1.service, $1.key) }
@@ -76,19 +76,20 @@ public final class InMemoryBackend: SecureStoreBackend {
     }
 
     /// Whose item it is: an application's own, or an access group's (shared by every
-    /// application that names the group).
+    /// application that names the group). Names are their bytes, as in the Secret Service
+    /// (see `ExactName`).
     fileprivate enum Namespace: Hashable {
-        case application(String)
-        case accessGroup(String)
+        case application(ExactName)
+        case accessGroup(ExactName)
 
-        var application: String? { if case .application(let name) = self { name } else { nil } }
-        var accessGroup: String? { if case .accessGroup(let name) = self { name } else { nil } }
+        var application: String? { if case .application(let name) = self { name.string } else { nil } }
+        var accessGroup: String? { if case .accessGroup(let name) = self { name.string } else { nil } }
     }
 
     fileprivate struct ItemID: Hashable {
         var namespace: Namespace
-        var service: String
-        var key: String
+        var service: ExactName
+        var key: ExactName
         var isSynchronizable: Bool
     }
 
@@ -100,7 +101,7 @@ public final class InMemoryBackend: SecureStoreBackend {
     /// A `changes(options:)` stream: what it selects, and where its changes go.
     fileprivate struct Watcher {
         var namespace: Namespace
-        var service: String
+        var service: ExactName
         var states: [Bool]
         var continuation: AsyncStream<SecureStoreChange>.Continuation
     }
@@ -128,9 +129,9 @@ public final class InMemoryBackend: SecureStoreBackend {
                     let had = ids.contains { id in before[id].map { $0 != nil } ?? (items[id] != nil) }
                     let has = ids.contains { items[$0] != nil }
                     switch (had, has) {
-                    case (false, true): watcher.continuation.yield(.added(key: key))
-                    case (true, true): watcher.continuation.yield(.changed(key: key))
-                    case (true, false): watcher.continuation.yield(.removed(key: key))
+                    case (false, true): watcher.continuation.yield(.added(key: key.string))
+                    case (true, true): watcher.continuation.yield(.changed(key: key.string))
+                    case (true, false): watcher.continuation.yield(.removed(key: key.string))
                     case (false, false): break
                     }
                 }
@@ -199,7 +200,7 @@ public final class InMemoryBackend: SecureStoreBackend {
 
     public func allKeys(options: SecureStoreOptions) async throws -> [String] {
         try withState { state in
-            Set(state.items.keys.filter { matches($0, options) }.map(\.key)).sorted()
+            Set(state.items.keys.filter { matches($0, options) }.map(\.key)).sorted().map(\.string)
         }
     }
 
@@ -222,7 +223,7 @@ public final class InMemoryBackend: SecureStoreBackend {
         let (stream, continuation) = AsyncStream.makeStream(of: SecureStoreChange.self)
         let token = keyring.state.withLock { state in
             state.lastWatcher += 1
-            state.watchers[state.lastWatcher] = Watcher(namespace: namespace(options), service: options.service,
+            state.watchers[state.lastWatcher] = Watcher(namespace: namespace(options), service: ExactName(options.service),
                                                         states: options.synchronizable.matchingStates, continuation: continuation)
             if state.simulatedError != nil { continuation.yield(.serviceUnavailable) }
             return state.lastWatcher
@@ -240,15 +241,15 @@ public final class InMemoryBackend: SecureStoreBackend {
     }
 
     private func id(_ key: String, _ options: SecureStoreOptions, _ isSynchronizable: Bool) -> ItemID {
-        ItemID(namespace: namespace(options), service: options.service, key: key, isSynchronizable: isSynchronizable)
+        ItemID(namespace: namespace(options), service: ExactName(options.service), key: ExactName(key), isSynchronizable: isSynchronizable)
     }
 
     private func namespace(_ options: SecureStoreOptions) -> Namespace {
-        options.accessGroup.map(Namespace.accessGroup) ?? .application(applicationID)
+        options.accessGroup.map { .accessGroup(ExactName($0)) } ?? .application(ExactName(applicationID))
     }
 
     private func matches(_ id: ItemID, _ options: SecureStoreOptions) -> Bool {
-        id.namespace == namespace(options) && id.service == options.service
+        id.namespace == namespace(options) && id.service == ExactName(options.service)
             && options.synchronizable.matchingStates.contains(id.isSynchronizable)
     }
 

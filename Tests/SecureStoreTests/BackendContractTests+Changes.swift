@@ -60,6 +60,27 @@ struct ChangesContractTests {
         }
     }
 
+    /// A stream watching one spelling of a service hears nothing of a canonically equivalent one.
+    @Test(arguments: BackendKind.allCases.filter { $0 != .sandboxKeyring })
+    func aStreamHearsOnlyItsServicesExactName(kind: BackendKind) async throws {
+        try await withFixture(kind) { fixture async throws in
+            let watched = SecureStoreOptions(keychainService: "cafe\u{301}")
+            let lookAlike = SecureStoreOptions(keychainService: "caf\u{E9}")
+            let stream = try await fixture.store().changes(options: watched)
+            let collected = Collected()
+            let consumer = Task { for await change in stream { collected.changes.withLock { $0.append(change) } } }
+            defer { consumer.cancel() }
+            let writer = fixture.store()
+            try await writer.setItem("k", "look-alike", options: lookAlike)
+            try await writer.setItem("k", "watched", options: watched)
+            try await writer.setItem("k", "look-alike again", options: lookAlike)
+            // Changes come in order: once the last write is heard, every earlier one was handled.
+            try await writer.setItem("end", "x", options: watched)
+            let seen = await collected.wait { $0.contains(.added(key: "end")) }
+            #expect(seen == [.added(key: "k"), .added(key: "end")])
+        }
+    }
+
     @Test(arguments: BackendKind.allCases.filter { $0 != .sandboxKeyring })
     func cancellingTheIteratingTaskEndsTheStreamAndFreesIt(kind: BackendKind) async throws {
         try await withFixture(kind) { fixture async throws in

@@ -26,15 +26,16 @@ final class BackendFixture: Sendable {
     /// Unique per test, so tests running in parallel on one daemon never meet.
     let applicationPrefix = "securestore-test-\(UUID().uuidString.prefix(8))"
     private let keyring = InMemoryBackend.Keyring()
-    private let applicationsUsed = Mutex<Set<String>>([])
-    private let accessGroupsUsed = Mutex<Set<String>>([])
+    /// By their bytes: canonically equivalent names are distinct namespaces to clean up.
+    private let applicationsUsed = Mutex<Set<[UInt8]>>([])
+    private let accessGroupsUsed = Mutex<Set<[UInt8]>>([])
 
     init(_ kind: BackendKind) { self.kind = kind }
 
     /// The backend of application `name` (a suffix of this test's unique prefix).
     func backend(_ name: String = "app") -> any SecureStoreBackend {
         let applicationID = "\(applicationPrefix).\(name)"
-        applicationsUsed.withLock { _ = $0.insert(applicationID) }
+        applicationsUsed.withLock { _ = $0.insert(Array(applicationID.utf8)) }
         switch kind {
         case .inMemory:
             return InMemoryBackend(applicationID: applicationID, keyring: keyring)
@@ -52,7 +53,7 @@ final class BackendFixture: Sendable {
     /// An access group unique to this test, removed at its end.
     func accessGroup(_ name: String) -> String {
         let group = "\(applicationPrefix).group.\(name)"
-        accessGroupsUsed.withLock { _ = $0.insert(group) }
+        accessGroupsUsed.withLock { _ = $0.insert(Array(group.utf8)) }
         return group
     }
 
@@ -83,14 +84,14 @@ final class BackendFixture: Sendable {
 
     /// Removes whatever this test stored.
     func cleanUp() async throws {
-        for applicationID in applicationsUsed.withLock({ $0 }) {
+        for applicationID in applicationsUsed.withLock({ $0 }).map({ String(decoding: $0, as: UTF8.self) }) {
             switch kind {
             case .inMemory: return
             case .secretService: try await secretServiceBackend(applicationID).deleteEverything()
             case .sandboxKeyring: try await sandboxBackend(applicationID).deleteEverything()
             }
         }
-        for group in accessGroupsUsed.withLock({ $0 }) {
+        for group in accessGroupsUsed.withLock({ $0 }).map({ String(decoding: $0, as: UTF8.self) }) {
             switch kind {
             case .inMemory: return
             case .secretService: try await secretServiceBackend("\(applicationPrefix).app").deleteEverything(accessGroup: group)

@@ -17,11 +17,14 @@ final class ItemPathMemory: Sendable {
     /// process must not grow).
     static let capacity = 1024
 
-    private let entries = Locked<[[String: String]: Entry]>([:])
+    /// Keyed by the attributes' bytes (see `ExactName`): the service matches bytes, so two
+    /// canonically equivalent spellings of a name must never share a remembered path.
+    private let entries = Locked<[[ExactName: ExactName]: Entry]>([:])
 
     /// The paths remembered for `attributes`, if no signal has arrived since they were found.
     func recall(_ attributes: [String: String]) -> Entry? {
         let generation = SecretServiceSignals.currentGeneration
+        let attributes = attributes.exact
         return entries.withLock { entries in
             guard let entry = entries[attributes] else { return nil }
             guard entry.generation == generation else {
@@ -38,12 +41,12 @@ final class ItemPathMemory: Sendable {
         guard !paths.isEmpty, SecretServiceSignals.currentGeneration == generation else { return }
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll() }
-            entries[attributes] = Entry(paths: paths, generation: generation)
+            entries[attributes.exact] = Entry(paths: paths, generation: generation)
         }
     }
 
     func forget(_ attributes: [String: String]) {
-        _ = entries.withLock { $0.removeValue(forKey: attributes) }
+        _ = entries.withLock { $0.removeValue(forKey: attributes.exact) }
     }
 }
 #endif

@@ -103,7 +103,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     public func allKeys(options: SecureStoreOptions) async throws -> [String] {
         try await perform { cancellation in
             let found = try LibSecretPassword.search(self.attributes(nil, options, nil), cancellation)
-            return Set(found.compactMap { $0.attributes[SecretServiceBackend.Attribute.key] }).sorted()
+            return Set(found.compactMap { $0.attributes[SecretServiceBackend.Attribute.key].map(ExactName.init) }).sorted().map(\.string)
         }
     }
 
@@ -158,11 +158,11 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
         return KeychainAccessible(expoName: String(label[label.index(after: open)..<label.index(before: label.endIndex)]))
     }
 
-    private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
+    private func lockName(_ key: String, _ options: SecureStoreOptions) -> ExactName {
         SecretServiceBackend.lockName(applicationID: applicationID, key: key, options: options)
     }
 
-    private static let itemLocks = KeyedLock<String>()
+    private static let itemLocks = KeyedLock<ExactName>()
 
     /// Whether the Secret portal answered once in this process (see `checkPortal`).
     private static let portalAnswered = Atomic(false)

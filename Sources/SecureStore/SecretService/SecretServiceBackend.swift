@@ -264,7 +264,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         try await withConnection { connection in
             let paths = try await self.itemPaths(key: nil, options: options, connection)
             let attributes = try await connection.attributes(ofItemsAt: paths, only: Attribute.key, timeout: self.timeout)
-            return Set(attributes.values.compactMap { $0[Attribute.key] }).sorted()
+            return Set(attributes.values.compactMap { $0[Attribute.key].map(ExactName.init) }).sorted().map(\.string)
         }
     }
 
@@ -364,15 +364,15 @@ public final class SecretServiceBackend: SecureStoreBackend {
             isSynchronizable: attributes[Attribute.synchronizable] == "true")
     }
 
-    private func lockName(_ key: String, _ options: SecureStoreOptions) -> String {
+    private func lockName(_ key: String, _ options: SecureStoreOptions) -> ExactName {
         Self.lockName(applicationID: applicationID, key: key, options: options)
     }
 
     /// The name that serialises writes to one key within a process, for any backend on these
     /// attributes. NUL cannot occur in any part (validated), so the name is unambiguous.
-    static func lockName(applicationID: String, key: String, options: SecureStoreOptions) -> String {
+    static func lockName(applicationID: String, key: String, options: SecureStoreOptions) -> ExactName {
         let namespace = options.accessGroup.map { "group\u{0}\($0)" } ?? "application\u{0}\(applicationID)"
-        return "\(namespace)\u{0}\(options.service)\u{0}\(key)"
+        return ExactName("\(namespace)\u{0}\(options.service)\u{0}\(key)")
     }
 
     /// Which of a key's synchronizable states a write updates, given what each state holds:
@@ -385,7 +385,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         return targets.isEmpty ? [existing[0]] : targets
     }
 
-    private static let itemLocks = KeyedLock<String>()
+    private static let itemLocks = KeyedLock<ExactName>()
 
     /// The default collection, where items are written, by its alias path.
     static let defaultCollectionPath = "/org/freedesktop/secrets/aliases/default"

@@ -233,7 +233,8 @@ struct ChangeWatch: Sendable {
 
     /// The key an item with `attributes` holds if it is a watched one; `nil` for another item.
     private func watchedKey(in attributes: [String: String]) -> String? {
-        guard selection.allSatisfy({ attributes[$0.key] == $0.value }) else { return nil }
+        // Bytes, not canonical equivalence: `café` spelt two ways is two services.
+        guard selection.allSatisfy({ attributes[$0.key]?.isExactly($0.value) == true }) else { return nil }
         return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
     }
 
