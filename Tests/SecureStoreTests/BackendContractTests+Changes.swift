@@ -113,6 +113,21 @@ struct ChangesContractTests {
         ])
     }
 
+    /// However many signals the service sends between two batches, a stream holds at most
+    /// `SignalQueue.capacity`; past that it drops them and learns the watched items anew.
+    @Test func theSignalQueueIsBounded() {
+        var queue = SignalQueue()
+        for index in 0..<SignalQueue.capacity { queue.append(.itemChanged("/org/freedesktop/secrets/collection/login/\(index)")) }
+        #expect(queue.count == SignalQueue.capacity)
+        queue.append(.collectionChanged)
+        queue.append(.collectionChanged)
+        #expect(queue.count == 0)
+        let (batch, overflowed) = queue.take()
+        #expect(batch.isEmpty && overflowed)
+        queue.append(.collectionChanged)
+        #expect(queue.take() == ([.collectionChanged], false))
+    }
+
     @Test func theSandboxKeyringsStreamEndsAtOnce() async throws {
         let stream = try await SandboxKeyringBackend(applicationID: "changes-test").changes(options: SecureStoreOptions())
         var count = 0

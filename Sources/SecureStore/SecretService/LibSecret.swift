@@ -31,6 +31,16 @@ struct GLibError: Error {
                   remoteName: takeString(g_dbus_error_get_remote_error(error)))
     }
 
+    /// The service offered only a transfer session that does not encrypt secrets.
+    static func unencryptedSession(_ algorithm: String) -> GLibError {
+        GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
+                  message: "The Secret Service offered only the \"\(algorithm)\" transfer session, which does not encrypt secrets; SecureStore requires \(SecretServiceConnection.encryptedTransfer)",
+                  remoteName: unencryptedSessionName)
+    }
+
+    /// Marks ``unencryptedSession(_:)`` (no D-Bus error has this name).
+    static let unencryptedSessionName = "dev.securestore.Error.UnencryptedSession"
+
     /// The service answered something libsecret's protocol does not allow.
     static func protocolViolation(_ message: String) -> GLibError {
         GLibError(domain: GLibErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue), message: message)
@@ -185,6 +195,9 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     private var bus: OpaquePointer { g_dbus_proxy_get_connection(proxy) }
 
+    /// The only transfer session SecureStore accepts: Diffie-Hellman key agreement, then AES.
+    static let encryptedTransfer = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
+
     /// Which program serves the Secret Service, for the places where providers differ.
     let provider: SecretServiceProvider
 
@@ -206,13 +219,25 @@ final class SecretServiceConnection: @unchecked Sendable {
         g_dbus_proxy_set_default_timeout(proxy, Self.waitForever)
         cancellation.beginStep()
         _ = try withGError { secret_service_ensure_session_sync(service, cancellation.cancellable, $0) }
+        // libsecret falls back to a plain session, secrets in clear on the bus, when the service
+        // offers no encryption: refused before any secret is sent or received.
+        let algorithm = secret_service_get_session_algorithms(service).map { String(cString: $0) } ?? "none"
+        guard algorithm == Self.encryptedTransfer else {
+            g_object_unref(service)
+            throw GLibError.unencryptedSession(algorithm)
+        }
         let bus = g_dbus_proxy_get_connection(proxy)!
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
         g_dbus_connection_set_exit_on_close(bus, 0)
         provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
         ReplyRouter.shared.install(on: bus)
-        remembersItemPaths = SecretServiceSignals.watch(bus, cancellation) && ProviderQuirks.signalsAnnounceEveryChange(provider)
+        // Without the signals nothing tells who owns the service, so no reply could be trusted.
+        guard SecretServiceSignals.watch(bus, cancellation) else {
+            throw GLibError(domain: GLibErrors.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
+                            message: "The session bus refused to deliver the Secret Service's signals")
+        }
+        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
     }
 
     /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
@@ -706,8 +731,9 @@ private func objectPaths(_ array: OpaquePointer) -> [String] {
 }
 
 /// Routes the replies of calls sent without waiting to their callers. A message filter on the
-/// bus connection sees every incoming message on GDBus's I/O thread; it takes the replies to
-/// these calls (by connection and serial) and lets everything else through.
+/// bus connection sees every message on GDBus's I/O thread; it takes the replies to these calls
+/// (by connection and serial) and lets everything else through, except replies to the service's
+/// calls from anyone but the service (see ``ServiceOwners``).
 ///
 /// One router serves the whole process, and each bus connection gets its filter once, for the
 /// connection's life. A filter removed from a connection is freed later, on the main context of
@@ -771,14 +797,24 @@ private final class ReplyRouter: Sendable {
     }
 
     private static let filter: GDBusMessageFilterFunction = { bus, message, incoming, _ in
-        guard incoming != 0, let message, let bus else { return message }
+        guard let message, let bus else { return message }
         let type = g_dbus_message_get_message_type(message)
+        guard incoming != 0 else {
+            // Every call to the service, ours and libsecret's, so its reply's sender can be checked.
+            if type == G_DBUS_MESSAGE_TYPE_METHOD_CALL { ServiceOwners.sending(message, on: bus) }
+            return message
+        }
         if type == G_DBUS_MESSAGE_TYPE_SIGNAL {
             // Counted here, in bus order, before any later reply is handed over.
-            SecretServiceSignals.observe(message)
+            SecretServiceSignals.observe(message, on: bus)
             return message
         }
         guard type == G_DBUS_MESSAGE_TYPE_METHOD_RETURN || type == G_DBUS_MESSAGE_TYPE_ERROR else { return message }
+        guard ServiceOwners.admits(reply: message, on: bus) else {
+            // A reply forged by another peer: dropped, so the service's own answers the call.
+            g_object_unref(UnsafeMutableRawPointer(message))
+            return nil
+        }
         let call = Call(bus: UInt(bitPattern: UnsafeRawPointer(bus)), serial: g_dbus_message_get_reply_serial(message))
         guard let handler = shared.handlers.withLock({ $0.removeValue(forKey: call) }) else { return message }
         // Ours: answer the caller and drop the message.

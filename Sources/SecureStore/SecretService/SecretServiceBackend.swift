@@ -552,6 +552,9 @@ public final class SecretServiceBackend: SecureStoreBackend {
             return SecureStoreError(.timeout, "The Secret Service did not answer: \(error.message)",
                                     backendDomain: details.domain, backendCode: details.code)
         }
+        if error.remoteName == GLibError.unencryptedSessionName {
+            return SecureStoreError(.keyChain, error.message, backendDomain: details.domain, backendCode: details.code)
+        }
         if connecting {
             return SecureStoreError(.serviceUnavailable, "Could not connect to the Secret Service: \(error.message)",
                                     backendDomain: details.domain, backendCode: details.code)

@@ -14,7 +14,7 @@ extension SecretServiceBackend {
         try Self.checkSessionBus()
         // Signals queue up here and are handled in batches: under churn of other apps' items
         // each needs an attribute read, and a batch's reads go out together.
-        let queued = Mutex<[SecretServiceSignal]>([])
+        let queued = Mutex(SignalQueue())
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let listener = SecretServiceSignals.listen { signal in
             queued.withLock { $0.append(signal) }
@@ -36,11 +36,12 @@ extension SecretServiceBackend {
             defer { SecretServiceSignals.stopListening(listener) }
             for await _ in wakes {
                 await gatherBurst(queued)
-                let batch = queued.withLock { queue in
-                    defer { queue.removeAll() }
-                    return queue
+                let (batch, overflowed) = queued.withLock { $0.take() }
+                if overflowed {
+                    await watch.resynchronize(output)
+                } else {
+                    await watch.handle(batch, output)
                 }
-                await watch.handle(batch, output)
             }
         }
         output.onTermination = { _ in
@@ -48,6 +49,32 @@ extension SecretServiceBackend {
             wake.finish()
         }
         return changes
+    }
+}
+
+/// The signals waiting for a stream's next batch. Bounded: past ``capacity`` the signals are
+/// dropped, and the stream learns the watched items anew instead (``ChangeWatch/resynchronize(_:)``).
+struct SignalQueue: Sendable {
+    static let capacity = 10_000
+    private(set) var signals: [SecretServiceSignal] = []
+    private(set) var overflowed = false
+
+    var count: Int { signals.count }
+
+    mutating func append(_ signal: SecretServiceSignal) {
+        guard signals.count < Self.capacity else {
+            overflowed = true
+            signals.removeAll()
+            return
+        }
+        guard !overflowed else { return }
+        signals.append(signal)
+    }
+
+    /// The batch, and whether signals were dropped since the last one; empties the queue.
+    mutating func take() -> (batch: [SecretServiceSignal], overflowed: Bool) {
+        defer { self = SignalQueue() }
+        return (signals, overflowed)
     }
 }
 
@@ -59,7 +86,7 @@ extension SecretServiceBackend {
 /// The bursts themselves stayed tight under load (`dbus-monitor`); what pauses is GDBus's thread
 /// in this process, between two messages of a burst, for as long as the machine makes it wait,
 /// so no wait rules a second report out. A second report is the price; a lost one never is.
-private func gatherBurst(_ queued: borrowing Mutex<[SecretServiceSignal]>) async {
+private func gatherBurst(_ queued: borrowing Mutex<SignalQueue>) async {
     let giveUp = ContinuousClock.now + .milliseconds(200)
     var count = queued.withLock { $0.count }
     while ContinuousClock.now < giveUp {
@@ -105,6 +132,8 @@ struct ChangeWatch: Sendable {
         var paths: [String] = []
         for case .itemCreated(let path) in signals { paths.append(path) }
         for case .itemChanged(let path) in signals { paths.append(path) }
+        // A removal is confirmed by the item itself being gone.
+        for case .itemDeleted(let path) in signals where keysByPath[path] != nil { paths.append(path) }
         // Read once the service is up: a batch that brings it back reads its items one by one.
         let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : nil
         for signal in signals {
@@ -148,6 +177,7 @@ struct ChangeWatch: Sendable {
             move(path, to: newKey, output)
         case .itemDeleted(let path):
             guard serviceIsUp else { return }
+            if let known = keysByPath[path], let still = attributes?[path], watchedKey(in: still) == known { return }
             if let key = keysByPath[path], !keysByPath.contains(where: { $0.key != path && $0.value == key }) {
                 // The last item known to hold `key`. An overwrite that makes a new item deletes
                 // the old one, and the new one's announcement may have been unreadable (a read
@@ -187,6 +217,12 @@ struct ChangeWatch: Sendable {
         if let oldKey, oldKey != newKey {
             output.yield(after.contains(oldKey) ? .changed(key: oldKey) : .removed(key: oldKey))
         }
+    }
+
+    /// After signals were dropped (see `SignalQueue`): learns the items anew and reports keys
+    /// added or removed meanwhile. A value overwritten in that gap goes unreported.
+    mutating func resynchronize(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
+        await catchUp(output)
     }
 
     /// After the service came back or the keyring was unlocked: learns the items anew and

@@ -22,6 +22,12 @@ enum SecretServiceSignal: Sendable, Equatable {
 /// `ReplyRouter`), which takes every incoming message in the order the bus delivered it. So a
 /// signal the service sent before its reply to one of our calls is counted before that reply
 /// is handed over: a reply can be checked against every change announced while it was in flight.
+///
+/// Only the real service speaks: any process on the bus can send a signal, and a signal sent
+/// to our connection by name reaches the filter whatever the match rules say. So a Secret
+/// Service signal counts only when it is broadcast by the current unique owner of
+/// `org.freedesktop.secrets` (``ServiceOwners``), and `NameOwnerChanged` only when the bus
+/// itself broadcast it.
 enum SecretServiceSignals {
     /// Counts the signals seen so far. Anything learnt from the service stays true only while
     /// this has not moved.
@@ -41,9 +47,10 @@ enum SecretServiceSignals {
     private static let watchedKey = "dev.securestore.signal-rules"
     private static let watching = Locked(())
 
-    /// Adds the match rules to `bus` unless they are there, and waits for the bus to confirm
-    /// them (from then on, every signal they select reaches the filter). `false` when the bus
-    /// refused one: then nothing may be remembered on this connection.
+    /// Adds the match rules to `bus` unless they are there, waits for the bus to confirm them
+    /// (from then on, every signal they select reaches the filter), and learns who owns the
+    /// service now. `false` when the bus refused one: then nothing may be remembered on this
+    /// connection, and no signal counts.
     static func watch(_ bus: OpaquePointer, _ cancellation: GCancellation) -> Bool {
         let object = UnsafeMutablePointer<GObject>(bus)
         return watching.withLock { _ in
@@ -58,6 +65,8 @@ enum SecretServiceSignals {
                 guard let reply else { return false }
                 g_variant_unref(reply)
             }
+            // After the NameOwnerChanged rule: every change from here on reaches the filter.
+            guard ServiceOwners.learn(on: bus, cancellation) else { return false }
             g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1))
             return true
         }
@@ -87,9 +96,17 @@ enum SecretServiceSignals {
 
     // MARK: - From the filter
 
-    /// Called by the message filter for every incoming signal, in bus order.
-    static func observe(_ message: OpaquePointer) {
-        guard let signal = decode(message) else { return }
+    /// Called by the message filter for every incoming signal on `bus`, in bus order.
+    static func observe(_ message: OpaquePointer, on bus: OpaquePointer) {
+        // Broadcast only: the service announces to everyone, never to one connection.
+        guard g_dbus_message_get_destination(message) == nil,
+              let sender = g_dbus_message_get_sender(message).map({ String(cString: $0) }) else { return }
+        let fromBus = sender == ServiceOwners.busName
+        guard fromBus || ServiceOwners.isOwner(sender, on: bus) else { return }
+        if fromBus { ServiceOwners.observe(message, on: bus) }
+        // The bus speaks only for owners, the service only for itself.
+        let aboutOwners = g_dbus_message_get_interface(message).map { String(cString: $0) } == ServiceOwners.busName
+        guard aboutOwners == fromBus, let signal = decode(message) else { return }
         generation.add(1, ordering: .releasing)
         for listener in listeners.withLock({ Array($0.values) }) {
             listener(signal)

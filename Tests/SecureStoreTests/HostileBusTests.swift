@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import SecureStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Only the real service speaks: peers on the session bus that forge signals or replies, and a
+/// service that offers no encryption or sends secrets no key decrypts, never yield a wrong
+/// answer, a lost event or a secret in clear. Driven by the hostile test double,
+/// Tests/Fakes/hostile-peer.py.
+@Suite("Hostile bus")
+struct HostileBusTests {
+    static var hostilePeer: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/hostile-peer.py").path }
+    static var withFakeService: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/with-fake-service.sh").path }
+
+    /// Runs the command with `arguments` on a bus where the double, started with `double`, owns
+    /// the Secret Service's name.
+    static func againstFake(_ double: [String], _ arguments: [String], input: String = "") async throws -> Subprocess.Outcome {
+        try await Subprocess.run([withFakeService, "serve"] + double + ["--", Subprocess.securestore] + arguments, input: input)
+    }
+
+    @Test func aServiceOfferingOnlyAPlainSessionIsRefusedBeforeAnySecretIsSent() async throws {
+        let set = try await Self.againstFake(["--plain-only"], ["set", "token", "--app", "plain-test"], input: "s3cret-value")
+        #expect(set.status == 2, "\(set.standardError)")
+        #expect(set.standardError.contains("ERR_KEY_CHAIN") && set.standardError.contains("\"plain\""), "\(set.standardError)")
+        #expect(!set.standardError.contains("s3cret-value"))
+        let get = try await Self.againstFake(["--plain-only"], ["get", "token", "--app", "plain-test"])
+        #expect(get.status == 2 && get.standardOutput.isEmpty, "\(get.standardError)")
+        #expect(get.standardError.contains("ERR_KEY_CHAIN"))
+    }
+
+    @Test func aReplyForgedByAnotherPeerIsDroppedAndTheServicesOwnCounts() async throws {
+        // The double answers the search after a second with "nothing", and meanwhile sends from
+        // another connection a reply with the same serial that names an item.
+        let outcome = try await Self.againstFake(["--forge-replies"], ["exists", "token", "--app", "forged-reply-test"])
+        #expect(outcome.status == 1, "the forged reply said the item exists: \(outcome.standardError)")
+    }
+
+    @Test func aSecretThatDoesNotDecryptIsATypedErrorNeverAValue() async throws {
+        let outcome = try await Self.againstFake(["--garble-secrets"], ["get", "token", "--app", "garbled-test"])
+        #expect(outcome.status == 2, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("ERR_KEY_CHAIN") && outcome.standardOutput.isEmpty)
+    }
+
+    /// Another process sends our connection unicast signals (and broadcasts them): the service
+    /// lost its owner, a watched item was deleted, a new one created. None is heard; a real
+    /// deletion afterwards is.
+    @Test func forgedSignalsAreNotHeardAndRealOnesStillAre() async throws {
+        try await withFixture(.secretService) { fixture async throws in
+            let store = fixture.store()
+            let stream = try await store.changes()
+            let collected = ChangesContractTests.Collected()
+            let consumer = Task { for await change in stream { collected.changes.withLock { $0.append(change) } } }
+            defer { consumer.cancel() }
+            try await store.setItem("k", "value")
+            _ = await collected.wait { $0.contains(.added(key: "k")) }
+            #expect(utf8Bytes(try await store.getItem("k")) == Array("value".utf8))
+
+            let forged = try await Subprocess.run([
+                "/usr/bin/python3", Self.hostilePeer, "forge", "--pid", "\(getpid())", "--app", "\(fixture.applicationPrefix).app", "--key", "k",
+            ])
+            #expect(forged.status == 0 && forged.standardOutput.hasPrefix("forged "), "\(forged.standardError)")
+            #expect(forged.standardOutput != "forged 0\n", "the forger found no connection of this process")
+
+            // Changes come in order: once the marker is heard, the forgeries were handled.
+            try await store.setItem("marker", "x")
+            var seen = await collected.wait { $0.contains(.added(key: "marker")) }
+            #expect(seen == [.added(key: "k"), .added(key: "marker")])
+            #expect(utf8Bytes(try await store.getItem("k")) == Array("value".utf8))
+
+            try await store.deleteItem("k")
+            seen = await collected.wait { $0.contains(.removed(key: "k")) }
+            #expect(seen == [.added(key: "k"), .added(key: "marker"), .removed(key: "k")])
+        }
+    }
+}
