@@ -7,18 +7,16 @@
       owner, the item holding KEY was deleted, a new item was created. Then the same broadcast.
       Prints "forged N" with the number of connections reached.
 
-  hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets]
+  hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets with one empty, unlocked collection.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
       --forge-replies answers SearchItems one second late, and meanwhile sends the caller, from
       a second connection, a reply with the same serial naming an item that does not exist.
       --garble-secrets finds one item for every search, and answers GetSecrets with bytes no
       session key decrypts.
-      Prints "ready" once the name is owned.
-
-  hostile-peer.py portal --version N
-      A fake org.freedesktop.portal.Desktop whose Secret interface reports version N and
-      answers RetrieveSecret with a fixed key. Prints "ready" once the name is owned.
+      --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
+      reports version N and refuses every RetrieveSecret.
+      Prints "ready" once the names are owned.
 
 Uses Debian's python3-gi (GDBus), so it runs under /usr/bin/python3.
 """
@@ -180,11 +178,19 @@ class FakeService:
 
 def serve(arguments):
     service = FakeService(arguments)
+    names = [SERVICE]
+    if arguments.portal_version is not None:
+        FakePortal(service.connection, arguments.portal_version)
+        names.append("org.freedesktop.portal.Desktop")
+    owned = []
 
     def acquired(*_):
-        print("ready", flush=True)
+        owned.append(True)
+        if len(owned) == len(names):
+            print("ready", flush=True)
 
-    Gio.bus_own_name_on_connection(service.connection, SERVICE, Gio.BusNameOwnerFlags.NONE, acquired, None)
+    for name in names:
+        Gio.bus_own_name_on_connection(service.connection, name, Gio.BusNameOwnerFlags.NONE, acquired, None)
     GLib.MainLoop().run()
 
 
@@ -198,29 +204,16 @@ class FakePortal:
       </interface>
     </node>"""
 
-    def __init__(self, arguments):
-        self.arguments = arguments
-        self.connection = bus()
+    def __init__(self, connection, version):
+        self.version = version
         info = Gio.DBusNodeInfo.new_for_xml(self.XML)
-        self.connection.register_object("/org/freedesktop/portal/desktop", info.interfaces[0], self.method,
-                                        self.property, None)
+        connection.register_object("/org/freedesktop/portal/desktop", info.interfaces[0], self.method, self.property, None)
 
     def property(self, connection, sender, path, interface, name):
-        return GLib.Variant("u", self.arguments.version) if name == "version" else None
+        return GLib.Variant("u", self.version) if name == "version" else None
 
     def method(self, connection, sender, path, interface, method, parameters, invocation):
         invocation.return_dbus_error("org.freedesktop.portal.Error.NotAllowed", "This fake portal gives no key")
-
-
-def portal(arguments):
-    FakePortal(arguments)
-
-    def acquired(*_):
-        print("ready", flush=True)
-
-    Gio.bus_own_name(Gio.BusType.SESSION, "org.freedesktop.portal.Desktop", Gio.BusNameOwnerFlags.NONE, None,
-                     acquired, None)
-    GLib.MainLoop().run()
 
 
 def main():
@@ -234,10 +227,9 @@ def main():
     serving.add_argument("--plain-only", action="store_true")
     serving.add_argument("--forge-replies", action="store_true")
     serving.add_argument("--garble-secrets", action="store_true")
-    portal_command = commands.add_parser("portal")
-    portal_command.add_argument("--version", type=int, required=True)
+    serving.add_argument("--portal-version", type=int)
     arguments = parser.parse_args()
-    {"forge": forge, "serve": serve, "portal": portal}[arguments.command](arguments)
+    {"forge": forge, "serve": serve}[arguments.command](arguments)
 
 
 if __name__ == "__main__":

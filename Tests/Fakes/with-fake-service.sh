@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs a command on a private session bus that activates nothing, where the hostile test double
-# (hostile-peer.py) owns org.freedesktop.secrets, or with --portal the Secret portal; exits with
-# the command's status. Fails with 97 if the double cannot start: tests never skip silently.
+# (hostile-peer.py) owns org.freedesktop.secrets (and with --portal-version the Secret portal);
+# exits with the command's status. Fails with 97 if the double cannot start: tests never skip
+# silently.
 #
 #   Tests/Fakes/with-fake-service.sh serve --plain-only -- COMMAND...
-#   Tests/Fakes/with-fake-service.sh portal --version 2 -- COMMAND...
+#   Tests/Fakes/with-fake-service.sh serve --portal-version 2 -- COMMAND...
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 double=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do double+=("$1"); shift; done
-[ $# -gt 1 ] || { echo "usage: $0 serve|portal [OPTIONS] -- COMMAND..." >&2; exit 2; }
+[ $# -gt 1 ] || { echo "usage: $0 serve [OPTIONS] -- COMMAND..." >&2; exit 2; }
 shift
 
 directory=$(mktemp -d)

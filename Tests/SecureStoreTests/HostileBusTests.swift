@@ -16,8 +16,10 @@ struct HostileBusTests {
 
     /// Runs the command with `arguments` on a bus where the double, started with `double`, owns
     /// the Secret Service's name.
-    static func againstFake(_ double: [String], _ arguments: [String], input: String = "") async throws -> Subprocess.Outcome {
-        try await Subprocess.run([withFakeService, "serve"] + double + ["--", Subprocess.securestore] + arguments, input: input)
+    static func againstFake(_ double: [String], _ arguments: [String], input: String = "",
+                            environment: [String: String?] = [:]) async throws -> Subprocess.Outcome {
+        try await Subprocess.run([withFakeService, "serve"] + double + ["--", Subprocess.securestore] + arguments,
+                                 environment: environment, input: input)
     }
 
     @Test func aServiceOfferingOnlyAPlainSessionIsRefusedBeforeAnySecretIsSent() async throws {
@@ -41,6 +43,25 @@ struct HostileBusTests {
         let outcome = try await Self.againstFake(["--garble-secrets"], ["get", "token", "--app", "garbled-test"])
         #expect(outcome.status == 2, "\(outcome.standardError)")
         #expect(outcome.standardError.contains("ERR_KEY_CHAIN") && outcome.standardOutput.isEmpty)
+    }
+
+    /// libsecret keeps a sandboxed app's items in its own file only when the Secret portal is
+    /// version 1; with another it silently uses the Secret Service, here the double's.
+    @Test func aSecretPortalOfAnotherVersionIsRefusedNotTakenForTheSandboxKeyring() async throws {
+        let outcome = try await Self.againstFake(["--portal-version", "2"], ["get", "token", "--app", "portal-test"],
+                                                 environment: ["SNAP_NAME": "portal-test"])
+        #expect(outcome.status == 69, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("version 2"), "\(outcome.standardError)")
+    }
+
+    /// libsecret's test variables would give the sandbox keyring a key, or a file, of someone
+    /// else's choosing (`flatpak override --env` can set them).
+    @Test(arguments: ["SECRET_FILE_TEST_PASSWORD", "SECRET_FILE_TEST_PATH"])
+    func libsecretsTestVariablesAreRefusedInTheSandbox(variable: String) async throws {
+        let outcome = try await Self.againstFake(["--portal-version", "1"], ["get", "token", "--app", "variable-test"],
+                                                 environment: ["SNAP_NAME": "variable-test", variable: "chosen-by-someone-else"])
+        #expect(outcome.status == 2, "\(outcome.standardError)")
+        #expect(outcome.standardError.contains("ERR_KEY_CHAIN") && outcome.standardError.contains(variable), "\(outcome.standardError)")
     }
 
     /// Another process sends our connection unicast signals (and broadcasts them): the service

@@ -19,6 +19,14 @@ enum LibSecretPassword {
         return secret_schema_newv(SecretServiceBackend.schemaName, SECRET_SCHEMA_NONE, attributes)
     }()
 
+    /// The portal version with which libsecret keeps a sandboxed app's items in its own file
+    /// (its `PORTAL_SECRET_VERSION`); with any other, it uses the Secret Service.
+    static let portalVersionForFileKeyring: UInt32 = 1
+
+    /// Environment variables that make libsecret's file keyring use a password (instead of the
+    /// portal's key) or a file of the caller's choosing.
+    static let testVariables = ["SECRET_FILE_TEST_PASSWORD", "SECRET_FILE_TEST_PATH"]
+
     /// Whether this process runs in a sandbox, by libsecret's own rule: `/.flatpak-info`
     /// exists, or `SNAP_NAME` is set.
     static var isSandboxed: Bool {

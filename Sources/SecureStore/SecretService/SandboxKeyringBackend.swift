@@ -1,5 +1,6 @@
 #if canImport(CLibSecret)
 import Dispatch
+import Glibc
 import Synchronization
 
 /// The backend for apps in a Flatpak or Snap sandbox: the app's own keyring, which libsecret
@@ -275,20 +276,31 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
                                 backendDomain: error.domainName, backendCode: Int(error.code))
     }
 
-    /// Fails unless this process is sandboxed and the Secret portal answers (within two
-    /// seconds). Asked before libsecret's first call, because libsecret, finding no portal,
-    /// would fall back to the Secret Service for the life of the process: another store.
+    /// Fails unless libsecret will keep this app's items in the sandbox's own file, with the key
+    /// the Secret portal hands over, by libsecret's own rule: the process is sandboxed and the
+    /// portal answers (within two seconds) with version 1. Asked before libsecret's first call,
+    /// because libsecret, finding no portal or another version, silently uses the Secret
+    /// Service for the life of the process: another store, possibly the very one items are
+    /// moved out of. libsecret's test variables, which a sandbox's environment can carry
+    /// (`flatpak override --env`), would give the file another key or another place: refused.
     private static func checkPortal(_ cancellation: GCancellation) throws {
         guard !portalAnswered.load(ordering: .acquiring) else { return }
         guard LibSecretPassword.isSandboxed else {
             throw SecureStoreError(.serviceUnavailable, "The sandbox keyring exists only inside a Flatpak or Snap sandbox (no /.flatpak-info, no SNAP_NAME); use the Secret Service outside one.")
         }
+        for variable in LibSecretPassword.testVariables where getenv(variable) != nil {
+            throw SecureStoreError(.keyChain, "\(variable) is set: libsecret would keep the sandbox keyring with a key or in a place it names, not the portal's. Unset it.")
+        }
+        let version: UInt32
         do {
-            _ = try LibSecretPassword.portalVersion(timeoutMilliseconds: 2000, cancellation)
+            version = try LibSecretPassword.portalVersion(timeoutMilliseconds: 2000, cancellation)
         } catch {
             if GCancellation.isCancellation(error) { throw error }
             throw SecureStoreError(.serviceUnavailable, "The Secret portal (org.freedesktop.portal.Secret) is not available in this sandbox, so the app's keyring has no key: \(error.message)",
                                    backendDomain: error.domainName, backendCode: Int(error.code))
+        }
+        guard version == LibSecretPassword.portalVersionForFileKeyring else {
+            throw SecureStoreError(.serviceUnavailable, "The Secret portal reports version \(version); libsecret keeps the sandbox keyring only with version \(LibSecretPassword.portalVersionForFileKeyring) and would use the Secret Service instead.")
         }
         portalAnswered.store(true, ordering: .releasing)
     }
