@@ -89,9 +89,12 @@ public struct SecureStore: Sendable {
     }
 
     /// The keys stored in `options.keychainService`, sorted. Never unlocks a keyring.
+    ///
+    /// Keys that are not valid keys (another program's items can carry any text, control
+    /// characters and terminal escapes included) are left out: no call could read them.
     public func allKeys(options: SecureStoreOptions = SecureStoreOptions()) async throws -> [String] {
         try checkOptions(options, isWrite: false)
-        return try await backend.allKeys(options: options)
+        return try await backend.allKeys(options: options).filter(Validation.isValidKey)
     }
 
     /// Removes every item of `options.keychainService` (as selected by `options.synchronizable`).

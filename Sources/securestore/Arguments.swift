@@ -44,6 +44,9 @@ struct Arguments {
     var stopAfter: Int?
 
     /// Parses `arguments` (without the program's name). Returns `nil` when help was asked for.
+    /// The bounds of `--timeout`: a millisecond (the store's resolution) to a day.
+    static let minimumTimeout = 0.001, maximumTimeout = 86_400.0
+
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments? {
         guard let first = arguments.first else { throw UsageError(message: "Missing a command.") }
         if ["-h", "--help", "help"].contains(first) { return nil }
@@ -85,8 +88,8 @@ struct Arguments {
             case "synchronizable": parsed.synchronizable = try value()
             case "timeout":
                 let text = try value()
-                guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-                    throw UsageError(message: "--timeout must be a positive number of seconds, not '\(text)'.")
+                guard let seconds = Double(text), seconds.isFinite, (minimumTimeout...maximumTimeout).contains(seconds) else {
+                    throw UsageError(message: "--timeout must be a number of seconds from \(minimumTimeout) to \(Int(maximumTimeout)), not '\(text)'.")
                 }
                 parsed.timeout = seconds
             case "no-interaction": parsed.noInteraction = try flag()
@@ -124,7 +127,7 @@ struct Arguments {
           --no-interaction        Fail (exit 77) instead of showing the desktop's unlock dialog when
                                   the keyring is locked.
           --timeout SECONDS       Seconds any one keyring call may take, an unlock dialog included
-                                  (default: 30).
+                                  (default: 30; from 0.001 to 86400).
           --json                  Print results and errors as JSON. A value that is not UTF-8 is
                                   printed as base64, with "encoding": "base64".
           --raw                   set: keep a trailing newline (by default one, LF or CRLF, is
@@ -134,18 +137,26 @@ struct Arguments {
 
         Values are read from standard input (or typed at a prompt with no echo on a terminal),
         never from the command line, where other users could see them in `ps`, and stored byte for
-        byte: as text when they are UTF-8, as bytes otherwise. Values go to standard output only,
-        exactly as stored; messages and errors go to standard error.
+        byte: as text when they are UTF-8, as bytes otherwise. At most 1 MiB and a line ending is
+        read: a larger value is refused before the rest is read. End of input at the prompt
+        (Ctrl-D) is no value, and nothing is stored. Values go to standard output only, exactly
+        as stored; messages and errors go to standard error, control characters shown as
+        \\u{1b} and the like. list prints only valid keys: keys that other programs stored and
+        that are not valid keys (they could hold terminal escapes) are left out.
 
         EXIT STATUS:
           0   done, or the item exists
           1   no such item (get, exists)
           2   any other keyring failure (ERR_KEY_CHAIN, ERR_VALUE_NOT_UTF8, ...)
-          64  invalid input: usage, key, options, value too large
+          64  invalid input: usage, key, options, value too large, no value typed
           69  no Secret Service (ERR_SERVICE_UNAVAILABLE)
+          74  reading standard input or writing standard output failed (ERR_IO): nothing stored,
+              or the value printed in part
           75  timed out (ERR_TIMEOUT)
           77  the keyring is locked and interaction is not allowed (ERR_INTERACTION_NOT_ALLOWED)
           78  the unlock dialog was dismissed or could not be shown (ERR_AUTHENTICATION_CANCELED),
               or authentication is unsupported
+          129, 130, 143  the prompt was ended by SIGHUP, SIGINT or SIGTERM: the terminal is
+              restored, nothing is stored
         """
 }

@@ -17,7 +17,7 @@ struct SecureStoreCommand {
             }
             arguments = parsed
         } catch {
-            Output.standardError("securestore: \(error.message)\nSee 'securestore --help'.")
+            Output.standardError("securestore: \(Output.visible(error.message))\nSee 'securestore --help'.")
             exit(64)
         }
         exit(await run(arguments))
@@ -44,9 +44,15 @@ struct SecureStoreCommand {
             accessGroup: arguments.accessGroup)
         let key = arguments.key ?? ""
         // Read before connecting: a value typed at the prompt should not wait on the keyring.
-        var value = arguments.command == .set
-            ? ValueInput.read(prompt: "Value for \(key): ", keepTrailingNewline: arguments.raw) : []
+        var value: [UInt8] = []
         defer { wipe(&value) }
+        if arguments.command == .set {
+            do {
+                value = try ValueInput.read(prompt: "Value for \(Output.visible(key)): ", keepTrailingNewline: arguments.raw)
+            } catch {
+                return report(error, reporter)
+            }
+        }
         do {
             let applicationID = arguments.app ?? getenv("SECURESTORE_APP").map { String(cString: $0) } ?? "securestore"
             let store = try SecureStore(
@@ -75,8 +81,9 @@ struct SecureStoreCommand {
                         reporter.result(["key": .string(key), "value": .string(Output.base64(found)), "encoding": .string("base64")])
                     }
                 } else {
-                    Output.write(found, to: .standardOutput)
-                    if !arguments.raw { Output.write("\n", to: .standardOutput) }
+                    guard Output.write(found, to: .standardOutput), arguments.raw || Output.write("\n", to: .standardOutput) else {
+                        return reportOutputFailure(reporter)
+                    }
                 }
             case .delete:
                 try await store.deleteItem(key, options: options)
@@ -86,7 +93,8 @@ struct SecureStoreCommand {
                 if arguments.json {
                     reporter.result(["keys": .strings(keys)])
                 } else {
-                    for key in keys { Output.standardOutput(key) }
+                    // Only valid keys (allKeys leaves out the rest): nothing here can be an escape.
+                    for key in keys where !Output.standardOutput(key) { return reportOutputFailure(reporter) }
                 }
             case .clear:
                 try await store.deleteAll(options: options)
@@ -121,6 +129,28 @@ struct SecureStoreCommand {
         }
     }
 
+    /// Reports why no value could be read; nothing was stored.
+    static func report(_ failure: ValueInput.Failure, _ reporter: Reporter) -> Int32 {
+        switch failure {
+        case .tooLarge:
+            reporter.report(error: SecureStoreError.Code.valueTooLarge.rawValue,
+                            message: "The value is over \(SecureStore.maximumValueSize) bytes; nothing was read past that, and nothing was stored.")
+            return 64
+        case .noValue:
+            reporter.report(error: "ERR_NO_VALUE", message: "No value was typed (end of input at the prompt); nothing was stored.")
+            return 64
+        case .readError(let number):
+            reporter.report(error: "ERR_IO", message: "Reading standard input failed (errno \(number)); nothing was stored.")
+            return 74
+        }
+    }
+
+    /// Output that did not all reach standard output (closed, full, or failing) is no success.
+    static func reportOutputFailure(_ reporter: Reporter) -> Int32 {
+        reporter.report(error: "ERR_IO", message: "Writing to standard output failed (errno \(errno)).")
+        return 74
+    }
+
     static func exitStatus(for code: SecureStoreError.Code) -> Int32 {
         switch code {
         case .invalidKey, .invalidOptions, .valueTooLarge: 64
@@ -145,7 +175,7 @@ struct Reporter {
         if json {
             Output.standardError(Output.json(["error": .string(code), "message": .string(message)]))
         } else {
-            Output.standardError("securestore: \(code): \(message)")
+            Output.standardError("securestore: \(code): \(Output.visible(message))")
         }
     }
 }
