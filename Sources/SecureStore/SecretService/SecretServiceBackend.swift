@@ -447,11 +447,14 @@ public final class SecretServiceBackend: SecureStoreBackend {
     ) async throws -> T {
         let cancellation = GCancellation(cancelsCalls: cancelsCalls)
         let resumption = ResumeOnce<T>()
+        // A lock holder's lock lasts until this work ends, even when its caller is let go first.
+        let outstanding = OutstandingWork.current
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 resumption.attach(continuation)
                 // Cancelled before it started: nothing to run (a second resume is ignored).
                 guard !cancellation.isCancelled else { return resumption.resume(with: .failure(CancellationError())) }
+                outstanding?.begin()
                 let watchdog = Watchdog(timeout: timeout, idleNanoseconds: { cancellation.nanosecondsInStep }) {
                     // The way out first: cancelling may block (see GCancellation.init).
                     if cancelsCalls {
@@ -465,6 +468,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 }
                 workers.submit {
                     let result = Result { try work(cancellation) }
+                    outstanding?.end()
                     watchdog.stop()
                     resumption.resume(with: result.mapError { error in
                         cancellation.timedOut && GCancellation.isCancellation(error) ? timeoutError(timeout) : error
