@@ -7,20 +7,26 @@
       owner, the item holding KEY was deleted, a new item was created. Then the same broadcast.
       Prints "forged N" with the number of connections reached.
 
-  hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--portal-version N]
-      A fake Secret Service owning org.freedesktop.secrets with one empty, unlocked collection.
+  hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
+                        [--name NAME] [--portal-version N]
+      A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
+      memory, secrets sent in encrypted sessions as libsecret negotiates them.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
       --forge-replies answers SearchItems one second late, and meanwhile sends the caller, from
       a second connection, a reply with the same serial naming an item that does not exist.
       --garble-secrets finds one item for every search, and answers GetSecrets with bytes no
       session key decrypts.
+      --garble-writes FIRST:COUNT stores writes FIRST to FIRST+COUNT-1 (counting from 1) as other
+      bytes while reporting success, as KWallet does when its session key went wrong.
+      --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
       reports version N and refuses every RetrieveSecret.
       Prints "ready" once the names are owned.
 
-Uses Debian's python3-gi (GDBus), so it runs under /usr/bin/python3.
+Uses Debian's python3-gi (GDBus) and python3-cryptography, so it runs under /usr/bin/python3.
 """
 import argparse
+import ctypes
 import os
 import secrets
 import sys
@@ -29,6 +35,9 @@ import gi
 
 gi.require_version("Gio", "2.0")
 from gi.repository import Gio, GLib  # noqa: E402
+from cryptography.hazmat.primitives import hashes, padding  # noqa: E402
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
 
 SERVICE = "org.freedesktop.secrets"
 SERVICE_PATH = "/org/freedesktop/secrets"
@@ -93,7 +102,7 @@ def forge(arguments):
 
 
 class FakeService:
-    """Just enough of the Secret Service for libsecret to connect and for reads to be asked."""
+    """Enough of the Secret Service for SecureStore: encrypted sessions, items in memory."""
 
     XML = """
     <node>
@@ -108,9 +117,18 @@ class FakeService:
         <property name="Collections" type="ao" access="read"/>
       </interface>
       <interface name="org.freedesktop.Secret.Collection">
+        <method name="CreateItem"><arg type="a{sv}" direction="in"/><arg type="(oayays)" direction="in"/>
+          <arg type="b" direction="in"/><arg type="o" direction="out"/><arg type="o" direction="out"/></method>
         <property name="Locked" type="b" access="read"/>
         <property name="Label" type="s" access="read"/>
         <property name="Items" type="ao" access="read"/>
+      </interface>
+      <interface name="org.freedesktop.Secret.Item">
+        <method name="SetSecret"><arg type="(oayays)" direction="in"/></method>
+        <method name="Delete"><arg type="o" direction="out"/></method>
+        <property name="Attributes" type="a{ss}" access="read"/>
+        <property name="Label" type="s" access="read"/>
+        <property name="Locked" type="b" access="read"/>
       </interface>
     </node>"""
 
@@ -120,53 +138,134 @@ class FakeService:
         self.forger = Gio.DBusConnection.new_for_address_sync(
             Gio.dbus_address_get_for_bus_sync(Gio.BusType.SESSION, None),
             Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-        self.sessions = 0
-        info = Gio.DBusNodeInfo.new_for_xml(self.XML)
-        for path, interface in [(SERVICE_PATH, info.interfaces[0]), (COLLECTION_PATH, info.interfaces[1]),
-                                ("/org/freedesktop/secrets/aliases/default", info.interfaces[1])]:
+        self.keys = {}  # session path -> AES key, None for a plain session
+        self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
+        self.created = 0
+        self.writes = 0
+        self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
+        for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
+                                ("/org/freedesktop/secrets/aliases/default", self.info.interfaces[1])]:
             self.connection.register_object(path, interface, self.method, self.property, None)
 
     def property(self, connection, sender, path, interface, name):
-        if name == "Collections":
-            return GLib.Variant("ao", [COLLECTION_PATH])
-        if name == "Locked":
-            return GLib.Variant("b", False)
-        if name == "Label":
-            return GLib.Variant("s", "Login")
-        if name == "Items":
-            return GLib.Variant("ao", [])
-        return None
+        item = self.items.get(path)
+        if item is not None:
+            return {"Attributes": GLib.Variant("a{ss}", item["attributes"]), "Label": GLib.Variant("s", item["label"]),
+                    "Locked": GLib.Variant("b", False)}.get(name)
+        return {"Collections": GLib.Variant("ao", [COLLECTION_PATH]), "Locked": GLib.Variant("b", False),
+                "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
 
     def method(self, connection, sender, path, interface, method, parameters, invocation):
-        if method == "OpenSession":
-            algorithm, _ = parameters.unpack()
-            self.sessions += 1
-            session = f"{SERVICE_PATH}/session/s{self.sessions}"
-            if algorithm == AES and not self.arguments.plain_only:
-                public = pow(2, secrets.randbelow(PRIME - 3) + 2, PRIME).to_bytes(128, "big")
-                invocation.return_value(GLib.Variant("(vo)", (GLib.Variant("ay", public), session)))
-            elif algorithm == "plain":
-                invocation.return_value(GLib.Variant("(vo)", (GLib.Variant("s", ""), session)))
-            else:
-                invocation.return_dbus_error("org.freedesktop.DBus.Error.NotSupported", "Algorithm not supported")
-        elif method == "SearchItems":
-            if self.arguments.forge_replies:
-                self.forge_reply(invocation)
-                GLib.timeout_add(1000, lambda: invocation.return_value(GLib.Variant("(aoao)", ([], []))) and False)
-            else:
-                found = [COLLECTION_PATH + "/1"] if self.arguments.garble_secrets else []
-                invocation.return_value(GLib.Variant("(aoao)", (found, [])))
-        elif method == "GetSecrets":
-            paths, session = parameters.unpack()
-            garbled = {
-                item: (session, list(os.urandom(16)), list(os.urandom(32)), "text/plain")
-                for item in paths if self.arguments.garble_secrets
-            }
-            invocation.return_value(GLib.Variant("(a{o(oayays)})", (garbled,)))
-        elif method == "ReadAlias":
-            invocation.return_value(GLib.Variant("(o)", (COLLECTION_PATH,)))
-        else:
+        handler = getattr(self, "on_" + method, None)
+        if handler is None:
             invocation.return_dbus_error("org.freedesktop.DBus.Error.UnknownMethod", method)
+            return
+        try:
+            handler(path, parameters.unpack(), invocation)
+        except LookupError as error:
+            invocation.return_dbus_error("org.freedesktop.Secret.Error.NoSuchObject", str(error))
+
+    # Sessions: dh-ietf1024-sha256-aes128-cbc-pkcs7 as libsecret speaks it (RFC 2409's group 2,
+    # HKDF-SHA256 with no salt and no info to 16 bytes, AES-128-CBC with PKCS #7 padding).
+
+    def on_OpenSession(self, path, arguments, invocation):
+        algorithm, client_public = arguments
+        session = f"{SERVICE_PATH}/session/s{len(self.keys) + 1}"
+        if algorithm == AES and not self.arguments.plain_only:
+            private = secrets.randbelow(PRIME - 3) + 2
+            shared = pow(int.from_bytes(bytes(client_public), "big"), private, PRIME).to_bytes(128, "big")
+            self.keys[session] = HKDF(algorithm=hashes.SHA256(), length=16, salt=None, info=None).derive(shared)
+            public = pow(2, private, PRIME).to_bytes(128, "big")
+            invocation.return_value(GLib.Variant("(vo)", (GLib.Variant("ay", public), session)))
+        elif algorithm == "plain":
+            self.keys[session] = None
+            invocation.return_value(GLib.Variant("(vo)", (GLib.Variant("s", ""), session)))
+        else:
+            invocation.return_dbus_error("org.freedesktop.DBus.Error.NotSupported", "Algorithm not supported")
+
+    def decrypt(self, secret):
+        session, parameters, value, content_type = secret
+        key = self.keys[session]
+        if key is None:
+            return bytes(value), content_type
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(parameters))).decryptor()
+        unpadder = padding.PKCS7(128).unpadder()
+        plain = decryptor.update(bytes(value)) + decryptor.finalize()
+        return unpadder.update(plain) + unpadder.finalize(), content_type
+
+    def encrypt(self, session, secret, content_type):
+        key = self.keys[session]
+        if key is None:
+            return (session, [], list(secret), content_type)
+        if self.arguments.garble_secrets:
+            return (session, list(os.urandom(16)), list(os.urandom(32)), content_type)
+        iv = os.urandom(16)
+        padder = padding.PKCS7(128).padder()
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        value = encryptor.update(padder.update(secret) + padder.finalize()) + encryptor.finalize()
+        return (session, list(iv), list(value), content_type)
+
+    def store(self, item, secret):
+        """Keeps a written secret; while --garble-writes says so, garbled, as KWallet before
+        6.25 does when its session key differs from the client's, while the call succeeds."""
+        self.writes += 1
+        first, count = self.arguments.garble_writes
+        value, content_type = self.decrypt(secret)
+        if first <= self.writes < first + count:
+            value = bytes(byte ^ 0x5A for byte in value) + b"?"
+        item["secret"] = (value, content_type)
+
+    # Items.
+
+    def on_SearchItems(self, path, arguments, invocation):
+        wanted = arguments[0]
+        found = [item_path for item_path, item in self.items.items()
+                 if all(item["attributes"].get(name) == value for name, value in wanted.items())]
+        if self.arguments.garble_secrets:
+            found = found or [COLLECTION_PATH + "/1"]
+        if self.arguments.forge_replies:
+            self.forge_reply(invocation)
+            GLib.timeout_add(1000, lambda: invocation.return_value(GLib.Variant("(aoao)", (found, []))) and False)
+        else:
+            invocation.return_value(GLib.Variant("(aoao)", (found, [])))
+
+    def on_GetSecrets(self, path, arguments, invocation):
+        paths, session = arguments
+        answer = {}
+        for item_path in paths:
+            if self.arguments.garble_secrets:
+                answer[item_path] = self.encrypt(session, b"", "text/plain")
+            elif item_path in self.items:
+                answer[item_path] = self.encrypt(session, *self.items[item_path]["secret"])
+        invocation.return_value(GLib.Variant("(a{o(oayays)})", (answer,)))
+
+    def on_ReadAlias(self, path, arguments, invocation):
+        invocation.return_value(GLib.Variant("(o)", (COLLECTION_PATH,)))
+
+    def on_CreateItem(self, path, arguments, invocation):
+        properties, secret, replace = arguments
+        attributes = dict(properties.get("org.freedesktop.Secret.Item.Attributes", {}))
+        label = properties.get("org.freedesktop.Secret.Item.Label", "")
+        existing = [item_path for item_path, item in self.items.items() if item["attributes"] == attributes]
+        if replace and existing:
+            item_path = existing[0]
+        else:
+            self.created += 1
+            item_path = f"{COLLECTION_PATH}/{self.created}"
+            self.items[item_path] = {"registration": self.connection.register_object(
+                item_path, self.info.interfaces[2], self.method, self.property, None)}
+        self.items[item_path].update(attributes=attributes, label=label)
+        self.store(self.items[item_path], secret)
+        invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+
+    def on_SetSecret(self, path, arguments, invocation):
+        self.store(self.items[path], arguments[0])
+        invocation.return_value(None)
+
+    def on_Delete(self, path, arguments, invocation):
+        item = self.items.pop(path)
+        self.connection.unregister_object(item["registration"])
+        invocation.return_value(GLib.Variant("(o)", ("/",)))
 
     def forge_reply(self, invocation):
         """From another connection: a reply to the caller's serial that names a made-up item."""
@@ -177,6 +276,9 @@ class FakeService:
 
 
 def serve(arguments):
+    if arguments.name:
+        # /proc/PID/comm, which SecureStore reads to tell providers apart.
+        ctypes.CDLL(None).prctl(15, arguments.name.encode(), 0, 0, 0)
     service = FakeService(arguments)
     names = [SERVICE]
     if arguments.portal_version is not None:
@@ -228,6 +330,9 @@ def main():
     serving.add_argument("--forge-replies", action="store_true")
     serving.add_argument("--garble-secrets", action="store_true")
     serving.add_argument("--portal-version", type=int)
+    serving.add_argument("--name", help="the process name to show, e.g. kwalletd5")
+    serving.add_argument("--garble-writes", type=lambda text: tuple(map(int, text.split(":"))), default=(0, 0),
+                         metavar="FIRST:COUNT")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

@@ -45,6 +45,23 @@ struct HostileBusTests {
         #expect(outcome.standardError.contains("ERR_KEY_CHAIN") && outcome.standardOutput.isEmpty)
     }
 
+    /// KWallet (before 6.25) can store other bytes than it was sent while reporting success; the
+    /// double does so for the writes `garbled` names. A write no attempt verifies puts the
+    /// previous value back (verified itself), or removes the item: never garbage to read.
+    @Test(arguments: [
+        ("2:3", "the previous value was put back", "old"),
+        ("2:9", "its previous value could not be put back, so the item was removed", nil),
+        ("1:9", "the item it made was removed", nil),
+    ] as [(String, String, String?)])
+    func aWriteNoAttemptVerifiesLeavesThePreviousValueOrNoItem(garbled: String, outcome: String, left: String?) async throws {
+        let script = #"printf old | "$1" set k --app undo-test; printf new | "$1" set k --app undo-test; echo "set=$?" >&2; "$1" get k --app undo-test"#
+        let run = try await Subprocess.run([Self.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--",
+                                            "bash", "-c", script, "_", Subprocess.securestore])
+        #expect(run.standardError.contains("set=2") && run.standardError.contains(outcome), "\(run.standardError)")
+        #expect(run.standardOutput == left.map { $0 + "\n" } ?? "", "\(run.standardOutput.debugDescription)")
+        #expect(run.status == (left == nil ? 1 : 0))
+    }
+
     /// libsecret keeps a sandboxed app's items in its own file only when the Secret portal is
     /// version 1; with another it silently uses the Secret Service, here the double's.
     @Test func aSecretPortalOfAnotherVersionIsRefusedNotTakenForTheSandboxKeyring() async throws {

@@ -91,21 +91,39 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
         let contentType = Self.contentType(of: value, kind: kind)
         try await Self.itemLocks.withLock(lockName(key, options)) {
-            try await self.perform { call in
-                // A locked collection refuses the write; then unlock it (if allowed) and start
-                // over, because it may also have hidden existing items from the search.
-                do {
-                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
-                } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
-                    try call.unlockDefaultCollection()
-                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
-                } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
-                    // No default collection (a fresh account's keyring has no login keyring yet):
-                    // make one, as libsecret's secret_password_store does, then write.
-                    guard try call.createDefaultCollectionIfMissing() else { throw error }
-                    try self.write(value, contentType: contentType, forKey: key, options: options, call)
-                }
+            let recovery = WriteRecovery()
+            do {
+                try await self.writeVerified(value, contentType: contentType, forKey: key, options: options, recovery)
+            } catch where recovery.isUnverified {
+                throw await self.undo(recovery, forKey: key, options: options)
             }
+        }
+    }
+
+    /// `setItem` without its lock, its read-backs recorded in `recovery` when given.
+    func writeVerified(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
+                       _ recovery: WriteRecovery? = nil) async throws {
+        try await perform { call in
+            // A locked collection refuses the write; then unlock it (if allowed) and start
+            // over, because it may also have hidden existing items from the search.
+            do {
+                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+            } catch let error as GLibError where error.is(GLibErrors.secret, GLibErrors.isLocked) {
+                try call.unlockDefaultCollection()
+                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+            } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
+                // No default collection (a fresh account's keyring has no login keyring yet):
+                // make one, as libsecret's secret_password_store does, then write.
+                guard try call.createDefaultCollectionIfMissing() else { throw error }
+                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+            }
+        }
+    }
+
+    /// `deleteItem` without its lock.
+    func deleteItems(forKey key: String, options: SecureStoreOptions) async throws {
+        try await perform { call in
+            try call.deleteItems(matching: self.attributes(key: key, options: options, isSynchronizable: nil))
         }
     }
 
@@ -121,13 +139,17 @@ public final class SecretServiceBackend: SecureStoreBackend {
     }
 
     /// One attempt at `setItem`: find the key's items, then create or replace.
-    private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions, _ call: Call) throws {
+    private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
+                       _ recovery: WriteRecovery?, _ call: Call) throws {
         let label = Self.label(applicationID: applicationID, key: key, options: options)
         let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
         for (isSynchronizable, found) in Self.writeTargets(existing, options, isEmpty: { $0.all.isEmpty }) {
             try call.ensureUnlocked(found.locked)
+            if let recovery, ProviderQuirks.writesNeedReadBack(call.connection.provider) {
+                try recovery.rememberOnce(isSynchronizable) { try call.previous(of: found.all.first) }
+            }
             var itemAttributes = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
             itemAttributes[Attribute.accessible] = options.keychainAccessible.expoName
             // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
@@ -139,7 +161,12 @@ public final class SecretServiceBackend: SecureStoreBackend {
             let replacesSecrets = ProviderQuirks.announcesNewSecrets(call.connection.provider)
             let path = try found.all.first.flatMap { replacesSecrets ? try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) : nil }
                 ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
-            try call.checkStored(value, at: path)
+            do {
+                try call.checkStored(value, at: path)
+            } catch {
+                recovery?.markUnverified()
+                throw error
+            }
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
@@ -248,9 +275,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {
         try await Self.itemLocks.withLock(lockName(key, options)) {
-            try await self.perform { call in
-                try call.deleteItems(matching: self.attributes(key: key, options: options, isSynchronizable: nil))
-            }
+            try await self.deleteItems(forKey: key, options: options)
         }
     }
 
@@ -634,7 +659,18 @@ private struct Call {
     /// ours are compared.
     func hasOurAttributes(_ path: String, _ attributes: [String: String]) throws -> Bool {
         let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
-        return SecretServiceBackend.Attribute.all.allSatisfy { stored[$0] == attributes[$0] }
+        return SecretServiceBackend.Attribute.all.allSatisfy { name in
+            stored[name].map(ExactName.init) == attributes[name].map(ExactName.init)
+        }
+    }
+
+    /// What the item at `path` holds now, for putting it back (see `WriteRecovery`); no value
+    /// when there is no item.
+    func previous(of path: String?) throws -> WriteRecovery.Previous {
+        guard let path, let value = try secret(ofItemAt: path) else { return WriteRecovery.Previous(value: nil, accessible: .whenUnlocked) }
+        let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
+        return WriteRecovery.Previous(
+            value: value, accessible: stored[SecretServiceBackend.Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked)
     }
 
     /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
