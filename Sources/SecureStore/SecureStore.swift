@@ -162,9 +162,11 @@ extension SecureStore {
     }
 }
 
-/// Overwrites a transient copy of a value before it is freed (only this copy: Swift's `String`
-/// and the caller's own buffers are beyond reach; see the README's "Secrets in memory").
-/// SPI for the package's own `securestore` command, which holds values in buffers of its own.
+/// Overwrites a value's bytes with zeros before they are freed. It zeroes the array's own
+/// storage when the array is its only holder; a buffer shared with another array (a caller's)
+/// is that holder's to wipe, and only a fresh copy is zeroed here. Swift's `String` cannot be
+/// wiped at all (see the README's "Secrets in memory"). SPI for the package's own `securestore`
+/// command, which holds values in buffers of its own.
 @_spi(SecureStoreInternal)
 public func wipe(_ bytes: inout [UInt8]) {
     bytes.withUnsafeMutableBytes { buffer in

@@ -289,7 +289,7 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// The secret of the item at `path`, its bytes exactly; `nil` when the service returns none
     /// (the item is locked). A secret this session cannot decrypt throws (see `decodeSecrets`).
-    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [UInt8]? {
+    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> SecretBytes? {
         let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
                                  try getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
         defer { g_variant_unref(reply) }
@@ -332,10 +332,10 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// gone) has none. One it holds that this session cannot decrypt throws
     /// `GLibErrors.garbledSecret`: the two sides derived different keys (KWallet before
     /// 6.25), which must never read as "no such item".
-    private static func decodeSecrets(_ reply: OpaquePointer, of paths: [String], service: ServicePointer) throws(GLibError) -> [String: [UInt8]] {
+    private static func decodeSecrets(_ reply: OpaquePointer, of paths: [String], service: ServicePointer) throws(GLibError) -> [String: SecretBytes] {
         let secrets = g_variant_get_child_value(reply, 0)
         defer { g_variant_unref(secrets) }
-        var values: [String: [UInt8]] = [:]
+        var values: [String: SecretBytes] = [:]
         for path in paths {
             guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
             defer { g_variant_unref(encoded) }
@@ -482,7 +482,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// The secrets of the unlocked items at `paths`, their bytes exactly, by path; items locked
     /// or gone meanwhile are left out, and one this session cannot decrypt throws (see
     /// `decodeSecrets`). Blocks no thread (see `call`).
-    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: [UInt8]] {
+    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: SecretBytes] {
         let service = ServicePointer(pointer: service)
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
         return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try getSecretsArguments(paths),
@@ -673,11 +673,11 @@ func makeSecretValue(_ value: [UInt8], contentType: String) -> OpaquePointer {
 /// Takes ownership of a `SecretValue` and returns its bytes, exactly (NULs and bytes that are
 /// not UTF-8 included: whether they make a string is for the caller to decide).
 /// `secret_value_unref` wipes libsecret's copy (egg-secure memory) before freeing it.
-func takeSecret(_ value: OpaquePointer) -> [UInt8]? {
+func takeSecret(_ value: OpaquePointer) -> SecretBytes? {
     defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
     var length: gsize = 0
     guard let bytes = secret_value_get(value, &length) else { return nil }
-    return Array(UnsafeRawBufferPointer(start: bytes, count: Int(length)))
+    return SecretBytes(Array(UnsafeRawBufferPointer(start: bytes, count: Int(length))))
 }
 
 /// Whether a collection's `Locked` property value, which it takes, says it is locked.

@@ -49,7 +49,7 @@ enum LibSecretPassword {
     }
 
     /// The secret of the first item whose attributes include `attributes`, its bytes exactly.
-    static func lookup(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> [UInt8]? {
+    static func lookup(_ attributes: [String: String], _ cancellation: GCancellation) throws(GLibError) -> SecretBytes? {
         cancellation.beginStep()
         let value = try withAttributes(attributes) { table throws(GLibError) in
             try withGError { secret_password_lookupv_binary_sync(schema, table, cancellation.cancellable, $0) }

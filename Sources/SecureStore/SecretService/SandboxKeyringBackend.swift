@@ -77,7 +77,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     }
 
     public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
-        try await perform { cancellation in
+        let found = try await perform { cancellation -> SecretBytes? in
             for isSynchronizable in options.synchronizable.matchingStates {
                 if let value = try LibSecretPassword.lookup(self.attributes(key, options, isSynchronizable), cancellation) {
                     return value
@@ -85,6 +85,8 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
             }
             return nil
         }
+        // Taken here, on the caller's task: see `SecretBytes`.
+        return found?.take()
     }
 
     public func deleteItem(forKey key: String, options: SecureStoreOptions) async throws {

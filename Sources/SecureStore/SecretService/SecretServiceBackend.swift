@@ -176,9 +176,10 @@ public final class SecretServiceBackend: SecureStoreBackend {
     public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
         if options.synchronizable != .any,
            case .answer(let value) = try await withConnection({ try await self.quickGetItem(forKey: key, options: options, $0) }) {
-            return value
+            return value?.take()
         }
-        return try await perform { call in
+        // Taken here, on the caller's task: see `SecretBytes`.
+        return try await perform { call -> SecretBytes? in
             repeat {
                 for isSynchronizable in options.synchronizable.matchingStates {
                     var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
@@ -201,11 +202,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
                 }
             } while try call.unlockIfMissMayBeHidden()
             return nil
-        }
+        }?.take()
     }
 
     private enum QuickAnswer {
-        case answer([UInt8]?)
+        case answer(SecretBytes?)
         /// Not the common case: take the full path on a worker thread.
         case undecided
     }
@@ -233,17 +234,25 @@ public final class SecretServiceBackend: SecureStoreBackend {
             return try await connection.isLocked(collectionAt: Call.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
         }
         guard found.locked.isEmpty else { return .undecided }
-        let secrets: [String: [UInt8]]
+        let secrets: [String: SecretBytes]
         do {
             secrets = try await connection.secrets(ofItemsAt: found.unlocked, timeout: timeout)
         } catch let error as GLibError where GLibErrors.isNoSuchObject(error) {
             return .undecided   // KWallet fails the whole call when one item went away meanwhile
         }
-        guard let value = found.unlocked.lazy.compactMap({ secrets[$0] }).first else { return .undecided }
+        guard let value = Self.firstSecret(of: found.unlocked, in: secrets) else { return .undecided }
         if connection.remembersItemPaths {
             connection.itemPaths.remember(found.unlocked, for: selection, foundAt: generation)
         }
         return .answer(value)
+    }
+
+    /// The secret of the first of `paths` that has one. Every other secret the reply carried
+    /// (a key's duplicates) is zeroed now.
+    static func firstSecret(of paths: [String], in secrets: [String: SecretBytes]) -> SecretBytes? {
+        let first = paths.lazy.compactMap { secrets[$0] }.first
+        for secret in secrets.values where secret !== first { secret.zero() }
+        return first
     }
 
     private static let rememberedReadCount = Atomic(0)
@@ -258,11 +267,15 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// timeouts, cancellation and a lost service are thrown: everything else (an item gone, or
     /// locked, meanwhile) is a reason to search.
     private func readRemembered(_ remembered: ItemPathMemory.Entry, _ selection: [String: String],
-                                _ connection: SecretServiceConnection) async throws -> [UInt8]? {
+                                _ connection: SecretServiceConnection) async throws -> SecretBytes? {
         do {
             let secrets = try await connection.secrets(ofItemsAt: remembered.paths, timeout: timeout)
-            if SecretServiceSignals.currentGeneration == remembered.generation,
-               let value = remembered.paths.lazy.compactMap({ secrets[$0] }).first {
+            if let value = Self.firstSecret(of: remembered.paths, in: secrets) {
+                guard SecretServiceSignals.currentGeneration == remembered.generation else {
+                    value.zero()
+                    connection.itemPaths.forget(selection)
+                    return nil
+                }
                 Self.rememberedReadCount.add(1, ordering: .relaxed)
                 return value
             }
@@ -628,13 +641,13 @@ private struct Call {
     /// connection. An item deleted since by another client passes: the write itself succeeded.
     func checkStored(_ value: [UInt8], at path: String) throws {
         guard ProviderQuirks.writesNeedReadBack(connection.provider) else { return }
-        if let stored = try secret(ofItemAt: path), stored != value {
-            throw GLibErrors.garbledSecret
-        }
+        guard let stored = try secret(ofItemAt: path) else { return }
+        defer { stored.zero() }
+        if !stored.equals(value) { throw GLibErrors.garbledSecret }
     }
 
     /// The value at `path`, or `nil` when the item went away since it was found.
-    func secret(ofItemAt path: String) throws -> [UInt8]? {
+    func secret(ofItemAt path: String) throws -> SecretBytes? {
         do {
             return try connection.secret(ofItemAt: path, cancellation: cancellation)
         } catch where GLibErrors.isNoSuchObject(error) {
@@ -670,7 +683,7 @@ private struct Call {
         guard let path, let value = try secret(ofItemAt: path) else { return WriteRecovery.Previous(value: nil, accessible: .whenUnlocked) }
         let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
         return WriteRecovery.Previous(
-            value: value, accessible: stored[SecretServiceBackend.Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked)
+            value: value.take(), accessible: stored[SecretServiceBackend.Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked)
     }
 
     /// Deletes every item matching `attributes`, unlocking first when that is allowed; a miss in
