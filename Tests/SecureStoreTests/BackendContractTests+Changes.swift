@@ -38,7 +38,7 @@ struct ChangesContractTests {
             var seen = await collected.wait { $0.contains(.added(key: "k")) }
             #expect(seen.first == .added(key: "k"), "\(seen)")
             // KeePassXC (once, under load) and KWallet (with other clients busy) may show an
-            // overwrite as a removal and an addition: see the README's changes section.
+            // overwrite as a removal and an addition: see docs/changes.md.
             let provider = ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER"] ?? ""
             let overwriteMayRemove = kind == .secretService && ["keepassxc", "kwallet"].contains(provider)
             // A new value for the same item (GNOME Keyring does not announce Item.SetSecret).

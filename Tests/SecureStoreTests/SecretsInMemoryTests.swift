@@ -25,7 +25,7 @@ struct SecretsInMemoryTests {
     }
 
     static func zero(_ bytes: inout [UInt8]) {
-        bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 
     /// Where the plaintext occurs in the process's writable mappings (by mapping name, never by
@@ -81,7 +81,7 @@ struct SecretsInMemoryTests {
             Self.zero(&value)
             for _ in 0..<10 {
                 var read = try #require(try await store.getBytes("secret"))
-                #expect(read.count == 32 && needle.matches(UnsafeRawBufferPointer(start: read, count: 32), at: 0))
+                #expect(read.count == 32 && read.withUnsafeBytes { needle.matches($0, at: 0) })
                 Self.zero(&read)
             }
             let found = try Self.occurrences(of: needle)
