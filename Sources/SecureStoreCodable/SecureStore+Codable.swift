@@ -6,9 +6,8 @@ import Foundation
 @_exported import SecureStore
 
 // Typed values: any Codable value, stored as JSON text. A module of its own because the JSON
-// coder comes from FoundationEssentials (Foundation without its ICU data), and a program that
-// links it pays for it at every start: the static `securestore` command went from 14 MB to
-// 22.5 MB and spent about a millisecond more CPU per run. The core library needs none of it.
+// coder comes from FoundationEssentials (Foundation without its ICU data), which a program that
+// links it pays for in size and at every start; the core library and the command need none of it.
 
 extension SecureStore {
     /// Stores `value` under `key` as JSON text (`text/plain`, keys sorted), replacing any value

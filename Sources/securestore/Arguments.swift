@@ -1,6 +1,5 @@
-// The command line, parsed by hand. swift-argument-parser cost 5-8 ms of reflection at every
-// start (a minimal command of its own took twice a hello-world), and scripts call this command
-// in loops; these few options do not need it.
+// The command line, parsed by hand: swift-argument-parser's reflection costs milliseconds at
+// every start, and scripts call this command in loops; these few options do not need it.
 
 /// A usage error: the message, then exit 64.
 struct UsageError: Error {

@@ -7,9 +7,9 @@ struct LongRunningTests {
     static var benchmark: String { Subprocess.binDirectory.appendingPathComponent("SecureStoreBenchmark").path }
 
     /// The benchmark's soak, in a process of its own: 40,000 calls from 16 tasks with a 300 s
-    /// timeout. Each call's timer used to stay in libdispatch's heap until its deadline, holding
-    /// about 1.7 KB, so the same run grew by 48 MB (measured); the bound leaves room for the
-    /// allocator's own noise and is still far below that.
+    /// timeout. A timer per call kept in libdispatch's heap until its deadline (about 1.7 KB each)
+    /// would grow it by tens of MB; the bound leaves room for the allocator's own noise and is
+    /// still far below that.
     @Test(.disabled(if: Slack.scale > 1, "Under a sanitizer, resident memory is the sanitizer's: AddressSanitizer keeps freed memory in quarantine and grows its shadow, so a growth bound means nothing there. Scripts/test runs this test."))
     func sustainedLoadWithALongTimeoutKeepsMemoryFlat() async throws {
         let outcome = try await Subprocess.run([

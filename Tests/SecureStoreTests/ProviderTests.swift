@@ -13,8 +13,8 @@ struct ProviderTests {
     }
 
     /// KeePassXC 2.7.4 answers CreateItem(replace: true) over an existing item with an
-    /// "Access Request" dialog (headless: nobody answers), so an overwrite used to wait out the
-    /// timeout (exit 75) and keep the old value. Now it replaces the item's secret in place.
+    /// "Access Request" dialog (headless: nobody answers), so an overwrite that way would wait out
+    /// the timeout (exit 75) and keep the old value. It must replace the item's secret in place.
     @Test func keePassXCOverwritesWithoutADialogAndKeepsOneItem() async throws {
         let (lines, outcome) = try await Self.run("keepassxc", """
             printf 'first' | $S set token --app kp-test --timeout 10; echo "set=$?"
@@ -60,10 +60,10 @@ struct ProviderTests {
     }
 
     /// GNOME Keyring in a fresh account, started without a password (as D-Bus activation
-    /// starts it): no login keyring, so the `default` alias names nothing. Every command used to
-    /// exit 2 ("Object does not exist at path .../collection/login"), reads included. Now reads
-    /// answer honestly (nothing can hide in a keyring that does not exist), and a write makes
-    /// the keyring through the service's own dialog or says what is missing.
+    /// starts it): no login keyring, so the `default` alias names nothing, and a naive client
+    /// fails every call ("Object does not exist at path .../collection/login"). Reads must answer
+    /// honestly (nothing can hide in a keyring that does not exist), and a write make the keyring
+    /// through the service's own dialog or say what is missing.
     @Test func aKeyringWithNoLoginKeyringAnswersReadsAndWritesSayWhatIsMissing() async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""
             S="$SECURESTORE"

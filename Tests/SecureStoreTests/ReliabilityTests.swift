@@ -158,9 +158,9 @@ struct ReliabilityTests {
         #expect(outcome.standardOutput.contains("available=false"))
     }
 
-    /// GDBus gives a call 25 s unless told otherwise, and libsecret never tells it: a write
-    /// to a stopped daemon with a 27 s timeout used to end at 25 s. It must end at the store's
-    /// timeout, not sooner (nor later: see aStoppedDaemonTimesOutEveryCallAndIsNotAvailable).
+    /// GDBus gives a call 25 s unless told otherwise, and libsecret never tells it: a write to a
+    /// stopped daemon with a 27 s timeout would end at 25 s. It must end at the store's timeout,
+    /// not sooner (nor later: see aStoppedDaemonTimesOutEveryCallAndIsNotAvailable).
     @Test func aTimeoutLongerThanGDBusDefaultIsKept() async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""
             \(Self.probe("down --app long-timeout-test --count 1 --timeout 27 --write", warm: true,

@@ -3,8 +3,10 @@ import CLibSecret
 import Dispatch
 import Synchronization
 
-// Every call into libsecret, GIO and GLib that the package makes lives in this file and, for
-// libsecret's password API (the sandbox keyring), in LibSecretPassword.swift.
+// The Secret Service connection and the GLib interop it rests on: GError, cancellation, GVariant
+// conversion and the process-wide reply router. libsecret's password API (the sandbox keyring)
+// is in LibSecretPassword.swift, the portal's first request in PortalKeyRequest.swift, and the
+// signals in SecretServiceSignals.swift and ServiceOwners.swift.
 
 /// A GError, copied out of C before the GError is freed.
 struct GLibError: Error {
@@ -625,9 +627,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         return attributes
     }
 
-    /// A `SecretValue` holding exactly `value` (NULs included), copied by libsecret into its
-    /// wiping memory.
-
+    /// A floating `a{ss}` of `dictionary`, sorted by name.
     private func makeStringDictionary(_ dictionary: [String: String]) -> OpaquePointer {
         var entries: [OpaquePointer?] = dictionary.sorted { $0.key < $1.key }.map { name, value in
             g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_string(value))
@@ -660,7 +660,8 @@ func unboxPropertyReply(_ reply: OpaquePointer?) -> OpaquePointer? {
     return g_variant_get_variant(boxed)
 }
 
-/// A new SecretValue holding `value`'s bytes; the caller unrefs it.
+/// A new `SecretValue` holding exactly `value` (NULs included), copied by libsecret into its
+/// wiping memory; the caller unrefs it.
 func makeSecretValue(_ value: [UInt8], contentType: String) -> OpaquePointer {
     value.withUnsafeBufferPointer { bytes in
         let start = bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: gchar.self) }

@@ -10,10 +10,8 @@ import Dispatch
 /// signal; and GLib (since the fix for CVE-2024-34397) hands a signal from a well-known name to a
 /// subscriber only once it has looked up the name's owner, one more round trip. A portal that
 /// answers at once gets its `Response` to GDBus's I/O thread before either; no one is
-/// subscribed, GDBus drops it, and libsecret waits for ever (`dbus-monitor` shows the `Response`
-/// sent 2 ms after the reply; 12 of 80 `secret-tool lookup` starts hung; with the desktop's
-/// keyring paused for 1.3-4.8 s, 2 of 20 QuickStart runs waited out the 30 s timeout). libsecret
-/// 0.21 subscribes before it asks.
+/// subscribed, GDBus drops it, and libsecret waits for ever. libsecret 0.21 subscribes before
+/// it asks.
 ///
 /// So, in this process:
 /// - a subscription of our own to the portal's signals makes GLib look up the portal's owner
@@ -22,12 +20,10 @@ import Dispatch
 ///   `Response` on GDBus's I/O thread until every such context has dispatched what was queued
 ///   on it: the reply, whose callback is where libsecret subscribes.
 ///
-/// The first is what mends it: without it 11 of 80 sandboxed starts needed a second request
-/// (`SandboxKeyringBackend.warmUp` then asked again after 1.5 s), with it alone 0 of 120. The
-/// second guards the loss where the reply's callback is slow to run, which the first cannot: on
-/// a machine kept busy by 4-6 other processes, 1 of 230 starts needed a second request without
-/// it, 0 of 230 with it. The filter also notes when an answer came (`latestAnswerHeard`), so that
-/// the warm-up asks again only for an answer that was lost, never for one that is slow.
+/// The first is what mends it; the second guards the loss where the reply's callback is slow to
+/// run (a busy machine), which the first cannot. The filter also notes when an answer came
+/// (`latestAnswerHeard`), so that the warm-up asks again only for an answer that was lost, never
+/// for one that is slow.
 enum PortalKeyRequest {
     /// Makes libsecret's first call (a search that finds nothing, so reads no secret) and
     /// waits for it on this thread, which it must not be called from twice at once.

@@ -87,10 +87,9 @@ enum ProviderQuirks {
     /// GNOME Keyring 42 does not (`dbus-monitor` shows no signal), while it announces
     /// `CreateItem(replace: true)` over the same item; KeePassXC and KWallet announce both. So on
     /// GNOME Keyring an overwrite replaces through `CreateItem`, as libsecret's own store does,
-    /// and `changes(options:)` in other processes hears it. It costs what libsecret's store
-    /// costs (1.04-1.11x of it in `Scripts/benchmark`), where `SetSecret` alone cost 0.50-0.84x:
-    /// gnome-keyring looks through the collection for the item to replace. Setting the label
-    /// again after `SetSecret`, also announced, measured no better (a second write of the file).
+    /// and `changes(options:)` in other processes hears it, at what libsecret's store costs
+    /// (gnome-keyring looks through the collection for the item to replace; see
+    /// docs/performance.md).
     static func announcesNewSecrets(_ provider: SecretServiceProvider) -> Bool {
         provider != .gnomeKeyring
     }

@@ -149,7 +149,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     /// accessibility there rather than in an attribute because libsecret's file backend
     /// replaces only an item with exactly the same attributes: with the accessibility among
     /// them, a write that changes it would leave the old item too, and every write would need
-    /// a search first (a second pass over the whole file: writes cost 1.3x libsecret's own).
+    /// a search first (a second pass over the whole file).
     /// Nothing else reads these labels: the keyring is the app's alone.
     static func label(applicationID: String, key: String, options: SecureStoreOptions) -> String {
         "\(SecretServiceBackend.label(applicationID: applicationID, key: key, options: options)) [\(options.keychainAccessible.expoName)]"
@@ -198,10 +198,9 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     /// no attempt has finished `answerTakeUp` later, the attempt is left running (a thread each,
     /// in a pool of four of its own) and a new one sends a new request, up to four; the first
     /// answer from any of them counts. A portal that is merely slow is never asked twice: on a
-    /// busy machine its answer can take over a second (CI saw three of 20 starts asked again
-    /// when the warm-up asked after 1.5 s without an answer), and where the desktop's keyring is
+    /// busy machine its answer can take over a second, and where the desktop's keyring is
     /// locked the answer waits for the user at its unlock dialog, which a second request would
-    /// show again. The whole wait is bounded by `timeout`. A healthy answer takes about 50 ms.
+    /// show again. The whole wait is bounded by `timeout`.
     /// Once one has answered, libsecret keeps the backend for the life of the process.
     private static func warmUp(timeout: Duration) throws {
         guard !backendReady.load(ordering: .acquiring) else { return }

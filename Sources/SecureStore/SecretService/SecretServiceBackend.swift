@@ -443,7 +443,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         let timeout = timeout ?? self.timeout
         do {
             // Three tries: the kept connection, then new ones (a KWallet session whose key
-            // exchange failed fails again on the same connection; a new one is 97-99 % sound).
+            // exchange failed fails again on the same connection; a new one is almost always sound).
             for attempt in 1...3 {
                 let kept = Self.sharedConnection.withLock { $0 }
                 let connection = if let kept { kept } else { try await Self.openConnection(timeout: timeout) }
@@ -527,7 +527,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
             // Many calls at once (a process's first, or every task after a daemon restart) each
             // queue a job here, on the one thread that opens connections: the first opens, the
             // rest take what it opened. Each libsecret proxy opened and dropped leaves a few KB
-            // inside GLib, so a restart must cost one open, not one per task (it was 8.6), and
+            // inside GLib, so a restart must cost one open, not one per task, and
             // the waiting must not fill the worker pool (it added 9 threads and 18 descriptors).
             opened = try await onWorker(BlockingWorkers.connectionOpener, timeout: timeout) { cancellation in
                 if let shared = sharedConnection.withLock({ $0 }) { return shared }

@@ -81,8 +81,7 @@ struct SignalQueue: Sendable {
 /// Waits until no signal has joined `queued` for 20 ms (at most 200 ms in all). Providers
 /// announce one write in a burst: KWallet a new item as changed then created, KeePassXC an
 /// overwrite in 6 `ItemChanged` (12 with the alias's copies) within a millisecond, a new item in
-/// 21. Gathered, a burst is handled, and reported, as one. A fixed 5 ms wait was not enough: in
-/// CI's sanitizer pass, on a machine kept busy, KeePassXC's overwrites were each reported twice.
+/// 21. Gathered, a burst is handled, and reported, as one.
 /// The bursts themselves stayed tight under load (`dbus-monitor`); what pauses is GDBus's thread
 /// in this process, between two messages of a burst, for as long as the machine makes it wait,
 /// so no wait rules a second report out. A second report is the price; a lost one never is.
@@ -181,8 +180,8 @@ struct ChangeWatch: Sendable {
             if let key = keysByPath[path], !keysByPath.contains(where: { $0.key != path && $0.value == key }) {
                 // The last item known to hold `key`. An overwrite that makes a new item deletes
                 // the old one, and the new one's announcement may have been unreadable (a read
-                // that failed; perhaps KeePassXC's removal during an overwrite, seen once under
-                // load), so ask the keyring.
+                // that failed, or KeePassXC's removal during an overwrite under load), so ask
+                // the keyring.
                 for other in await paths(ofItemsWithKey: key) where other != path { keysByPath[other] = key }
             }
             move(path, to: nil, output)
