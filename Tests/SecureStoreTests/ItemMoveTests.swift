@@ -27,7 +27,7 @@ struct ItemMoveTests {
         try await SecureStore(backend: source).setItem("a", "1")
         try await SecureStore(backend: source).setItem("b", "2", options: SecureStoreOptions(keychainService: "other"))
         let report = try await Self.move(source, to: destination).run(accessGroups: [], afterCopying: nil)
-        #expect(report == SandboxMigration(moved: 2, alreadyInSandbox: 0))
+        #expect(report == SandboxMoveReport(moved: 2, alreadyInSandbox: 0))
         #expect(source.keyring.records.isEmpty)
         #expect(try await SecureStore(backend: destination).getItem("a") == "1")
         #expect(try await SecureStore(backend: destination).getItem("b", options: SecureStoreOptions(keychainService: "other")) == "2")

@@ -90,13 +90,13 @@ struct SecretServiceTests {
     /// What the item is labelled with: gnome-keyring reports `text/plain` for everything, so
     /// the choice is checked where it is made.
     @Test func stringsAreLabelledTextAndBytesOrTextProvidersWouldChangeAreLabelledBytes() {
-        #expect(SecretServiceBackend.contentType(of: Array("plain".utf8), kind: .text) == "text/plain")
-        #expect(SecretServiceBackend.contentType(of: [], kind: .text) == "text/plain")
-        #expect(SecretServiceBackend.contentType(of: Array("a\u{0}b".utf8), kind: .text) == "application/octet-stream")
-        #expect(SecretServiceBackend.contentType(of: [0x41], kind: .bytes) == "application/octet-stream")
+        #expect(ItemSchema.contentType(of: Array("plain".utf8), kind: .text) == "text/plain")
+        #expect(ItemSchema.contentType(of: [], kind: .text) == "text/plain")
+        #expect(ItemSchema.contentType(of: Array("a\u{0}b".utf8), kind: .text) == "application/octet-stream")
+        #expect(ItemSchema.contentType(of: [0x41], kind: .bytes) == "application/octet-stream")
         // Qt drops a leading byte order mark from text (KWallet, KeePassXC); elsewhere it stays text.
-        #expect(SecretServiceBackend.contentType(of: Array("\u{FEFF}bom".utf8), kind: .text) == "application/octet-stream")
-        #expect(SecretServiceBackend.contentType(of: Array("a\u{FEFF}".utf8), kind: .text) == "text/plain")
+        #expect(ItemSchema.contentType(of: Array("\u{FEFF}bom".utf8), kind: .text) == "application/octet-stream")
+        #expect(ItemSchema.contentType(of: Array("a\u{FEFF}".utf8), kind: .text) == "text/plain")
     }
 
     @Test func applicationIDsWithControlCharactersAreInvalid() {

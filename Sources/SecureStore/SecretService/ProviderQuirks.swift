@@ -34,8 +34,8 @@ enum SecretServiceProvider: Sendable, Equatable {
 
 /// Where Secret Service providers other than GNOME Keyring answer differently, and what the
 /// backend does about it: one place, so each deviation is named once with its reason.
-/// (`Validation.checkNameIsExact` and `SecretServiceBackend.contentType(of:kind:)` hold the two
-/// that shape what is stored; `Call.replaceSecretIfSameItem` holds KeePassXC's overwrite.)
+/// (`Validation.checkNameIsExact` and `ItemSchema.contentType(of:kind:)` hold the two
+/// that shape what is stored; `BlockingCall.replaceSecretIfSameItem` holds KeePassXC's overwrite.)
 enum ProviderQuirks {
     /// KWallet answers a call on an item that no longer exists (deleted by another task since
     /// the search) with `InvalidArgs` "Can't find item at path ...", where gnome-keyring says
@@ -57,7 +57,7 @@ enum ProviderQuirks {
     }
 
     /// KWallet before 6.25 (KDE bug 514194) sometimes derives another session key than the
-    /// client: then a secret it returns cannot be decrypted (`GLibErrors.garbledSecret`,
+    /// client: then a secret it returns cannot be decrypted (`ServiceErrors.garbledSecret`,
     /// and the connection is replaced), and a secret it is sent is stored as garbage while the
     /// call reports success. So on KWallet every write is read back and compared; a mismatch
     /// replaces the connection and writes again. GNOME Keyring and KeePassXC derive keys

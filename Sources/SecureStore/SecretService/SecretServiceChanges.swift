@@ -112,7 +112,7 @@ struct ChangeWatch: Sendable {
 
     /// The attributes every watched item has.
     private var selection: [String: String] {
-        SecretServiceBackend.attributes(applicationID: backend.applicationID, key: nil, options: options, isSynchronizable: nil)
+        ItemSchema.attributes(applicationID: backend.applicationID, key: nil, options: options, isSynchronizable: nil)
     }
 
     mutating func start(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
@@ -275,7 +275,7 @@ struct ChangeWatch: Sendable {
 
     /// The paths of the watched items that hold `key`; none when the service cannot say.
     private func paths(ofItemsWithKey key: String) async -> [String] {
-        let attributes = SecretServiceBackend.attributes(applicationID: backend.applicationID, key: key, options: options, isSynchronizable: nil)
+        let attributes = ItemSchema.attributes(applicationID: backend.applicationID, key: key, options: options, isSynchronizable: nil)
         let timeout = backend.timeout
         let found = try? await backend.withConnection { connection in
             try await connection.searchItems(attributes, timeout: timeout)

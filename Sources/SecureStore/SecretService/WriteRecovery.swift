@@ -55,7 +55,7 @@ extension SecretServiceBackend {
             stateOptions.keychainAccessible = previous.accessible
             if let value = previous.value {
                 let kind: ValueKind = String(validating: value, as: UTF8.self) == nil ? .bytes : .text
-                if (try? await writeVerified(value, contentType: Self.contentType(of: value, kind: kind), forKey: key,
+                if (try? await writeVerified(value, contentType: ItemSchema.contentType(of: value, kind: kind), forKey: key,
                                              options: stateOptions)) != nil {
                     continue
                 }

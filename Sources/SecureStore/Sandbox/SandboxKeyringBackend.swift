@@ -57,7 +57,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     }
 
     public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
-        let contentType = SecretServiceBackend.contentType(of: value, kind: kind)
+        let contentType = ItemSchema.contentType(of: value, kind: kind)
         let label = Self.label(applicationID: applicationID, key: key, options: options)
         try await Self.itemLocks.withLock(lockName(key, options)) {
             try await self.perform { cancellation in
@@ -65,7 +65,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
                 // accessibility is not among them (see `label`), so one store call is the whole
                 // write. Only `.any` must first learn which states hold the key.
                 let states = options.synchronizable.matchingStates
-                let targets = states.count == 1 ? states : SecretServiceBackend.writeTargets(
+                let targets = states.count == 1 ? states : ItemSchema.writeTargets(
                     try states.map { ($0, try LibSecretPassword.search(self.attributes(key, options, $0), cancellation)) },
                     options, isEmpty: \.isEmpty).map(\.0)
                 for isSynchronizable in targets {
@@ -124,7 +124,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
         let options = SecureStoreOptions(keychainService: service, synchronizable: .any, accessGroup: accessGroup)
         return try await perform { cancellation in
             try LibSecretPassword.search(self.attributes(key, options, nil), cancellation).map { item in
-                var record = SecretServiceBackend.record(item.attributes)
+                var record = ItemSchema.record(item.attributes)
                 record.accessible = Self.accessibility(inLabel: item.label) ?? .whenUnlocked
                 return record
             }
@@ -134,14 +134,14 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     /// Deletes every item of this application (or with `accessGroup`, of that group).
     func deleteEverything(accessGroup: String? = nil) async throws {
         try await perform { cancellation in
-            try LibSecretPassword.clear(SecretServiceBackend.namespace(applicationID: self.applicationID, accessGroup), cancellation)
+            try LibSecretPassword.clear(ItemSchema.namespace(applicationID: self.applicationID, accessGroup), cancellation)
         }
     }
 
     // MARK: - Running calls
 
     private func attributes(_ key: String?, _ options: SecureStoreOptions, _ isSynchronizable: Bool?) -> [String: String] {
-        SecretServiceBackend.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
+        ItemSchema.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
     }
 
     /// An item's label: the Secret Service's (`application / service / key`) with the
@@ -152,7 +152,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     /// a search first (a second pass over the whole file).
     /// Nothing else reads these labels: the keyring is the app's alone.
     static func label(applicationID: String, key: String, options: SecureStoreOptions) -> String {
-        "\(SecretServiceBackend.label(applicationID: applicationID, key: key, options: options)) [\(options.keychainAccessible.expoName)]"
+        "\(ItemSchema.label(applicationID: applicationID, key: key, options: options)) [\(options.keychainAccessible.expoName)]"
     }
 
     /// The accessibility `label` wrote. Keys have no spaces, so the last `[` is the label's own.
@@ -162,7 +162,7 @@ public final class SandboxKeyringBackend: SecureStoreBackend {
     }
 
     private func lockName(_ key: String, _ options: SecureStoreOptions) -> ExactName {
-        SecretServiceBackend.lockName(applicationID: applicationID, key: key, options: options)
+        ItemSchema.lockName(applicationID: applicationID, key: key, options: options)
     }
 
     private static let itemLocks = KeyedLock<ExactName>()

@@ -45,4 +45,22 @@ final class PthreadMutex: @unchecked Sendable {
     func wait() { pthread_cond_wait(condition, mutex) }
     func signal() { pthread_cond_signal(condition) }
 }
+#else
+import Synchronization
+
+/// A value guarded by a lock: `Synchronization.Mutex` where there are no pthreads to hand.
+final class Locked<Value>: Sendable {
+    private let mutex: Mutex<SendableBox>
+
+    /// `Mutex` wants a `Sendable` value; the lock is what makes the access safe.
+    private struct SendableBox: @unchecked Sendable { var value: Value }
+
+    init(_ value: Value) {
+        mutex = Mutex(SendableBox(value: value))
+    }
+
+    func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+        try mutex.withLock { (box: inout SendableBox) throws(Failure) -> Result in try body(&box.value) }
+    }
+}
 #endif

@@ -1,0 +1,172 @@
+#if canImport(CLibSecret)
+import CLibSecret
+
+extension SecretServiceConnection {
+    // MARK: - Calls that block no thread
+
+    /// The paths of items whose attributes include all of `attributes`, unlocked and locked,
+    /// found without blocking a thread (see `call`).
+    func searchItems(_ attributes: [String: String], timeout: Duration) async throws -> (unlocked: [String], locked: [String]) {
+        try await call(Self.servicePath, "org.freedesktop.Secret.Service", "SearchItems",
+                       tuple([makeStringDictionary(attributes)]), replyType: "(aoao)", timeout: timeout) { body in
+            (objectPaths(g_variant_get_child_value(body, 0)), objectPaths(g_variant_get_child_value(body, 1)))
+        }
+    }
+
+    /// The secrets of the unlocked items at `paths`, their bytes exactly, by path; items locked
+    /// or gone meanwhile are left out, and one this session cannot decrypt throws (see
+    /// `decodeSecrets`). Blocks no thread (see `call`).
+    func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: SecretBytes] {
+        let service = ServicePointer(pointer: service)
+        // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
+        return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try getSecretsArguments(paths),
+                              replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body throws(GLibError) in
+            try Self.decodeSecrets(body, of: paths, service: service)
+        }
+    }
+
+    /// The collection path behind an alias such as `default`, or `nil` when the alias is unset,
+    /// asked without blocking a thread (see `call`).
+    func collectionPath(forAlias alias: String, timeout: Duration) async throws -> String? {
+        try await call(Self.servicePath, "org.freedesktop.Secret.Service", "ReadAlias",
+                       tuple([g_variant_new_string(alias)]), replyType: "(o)", timeout: timeout) { body in
+            let path = g_variant_get_child_value(body, 0)
+            defer { g_variant_unref(path) }
+            let string = String(cString: g_variant_get_string(path, nil))
+            return string == "/" ? nil : string   // the service's "no such alias"
+        }
+    }
+
+    /// Whether the collection at `path` (an alias path works too) is locked, asked without
+    /// blocking a thread (see `call`). One that does not exist is not (see the blocking variant).
+    func isLocked(collectionAt path: String, timeout: Duration) async throws -> Bool {
+        do {
+            return try await call(path, "org.freedesktop.DBus.Properties", "Get",
+                                  propertyGetParameters("org.freedesktop.Secret.Collection", "Locked"), replyType: "(v)", timeout: timeout) { body in
+                takeLockedFlag(unboxPropertyReply(g_variant_ref(body)))
+            }
+        } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
+            return false
+        }
+    }
+
+    /// The attributes of the items at `paths`, by path: one D-Bus property call per item (no
+    /// item proxies, no unlocking: attributes are readable while a collection is locked), all
+    /// sent at once, so the lot costs about one round trip's wait. With `only`, just that
+    /// attribute is decoded. Items that vanished meanwhile are left out. Blocks no thread.
+    func attributes(ofItemsAt paths: [String], only name: String? = nil, timeout: Duration) async throws -> [String: [String: String]] {
+        let replies = try await callEach(
+            paths.map { ($0, propertyGetParameters("org.freedesktop.Secret.Item", "Attributes")) },
+            "org.freedesktop.DBus.Properties", "Get", replyType: "(v)", timeout: timeout
+        ) { body throws(GLibError) -> [String: String] in
+            guard let dictionary = unboxPropertyReply(g_variant_ref(body)) else { return [:] }
+            defer { g_variant_unref(dictionary) }
+            return Self.stringDictionary(dictionary, only: name)
+        }
+        var attributes: [String: [String: String]] = [:]
+        for (path, reply) in zip(paths, replies) {
+            switch reply {
+            case .success(let found): attributes[path] = found
+            case .failure(let error) where ServiceErrors.isNoSuchObject(error): continue   // deleted since the search
+            case .failure(let error): throw error
+            }
+        }
+        return attributes
+    }
+
+    static let servicePath = "/org/freedesktop/secrets"
+
+    /// libsecret's SecretService is thread-safe; decoding a secret only reads its session.
+    struct ServicePointer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<SecretService>
+    }
+
+    /// Calls `method` on the object at `path` without blocking any thread (see `callEach`).
+    func call<T: Sendable>(
+        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, replyType: String,
+        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws(GLibError) -> T
+    ) async throws -> T {
+        try await callEach([(path, arguments)], interface, method, replyType: replyType, autoStart: autoStart,
+                           timeout: timeout, decode: decode)[0].get()
+    }
+
+    /// Calls `method` on each object of `calls`, with its arguments (a floating `GVariant` tuple,
+    /// which the call takes), without blocking any thread: the messages are queued on the bus
+    /// connection all at once, and a message filter on GDBus's own I/O thread takes each reply,
+    /// checks that its body has the type `replyType`, and runs `decode` on it there. The task
+    /// resumes when every call has its reply or error, in the order of `calls`. Throws a GLib
+    /// timeout error once `timeout` passes without any reply, and `CancellationError` when the
+    /// task is cancelled.
+    func callEach<T: Sendable>(
+        _ calls: [(path: String, arguments: OpaquePointer)], _ interface: String, _ method: String, replyType: String,
+        autoStart: Bool = true, timeout: Duration, decode: @escaping @Sendable (OpaquePointer) throws(GLibError) -> T
+    ) async throws -> [Result<T, GLibError>] {
+        let messages = calls.map { call in
+            let message = g_dbus_message_new_method_call(g_dbus_proxy_get_name(proxy), call.path, interface, method)!
+            g_dbus_message_set_body(message, call.arguments)
+            if !autoStart { g_dbus_message_set_flags(message, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START) }
+            return message
+        }
+        defer { messages.forEach { g_object_unref(UnsafeMutableRawPointer($0)) } }
+        guard !messages.isEmpty else { return [] }
+        try Task.checkCancellation()
+        let pending = PendingReplies<T>(count: messages.count, router: replies)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                pending.attach(continuation)
+                do {
+                    let sent = try replies.send(messages, on: bus) { index in
+                        { reply in
+                            pending.receive(Result { () throws(GLibError) -> T in
+                                guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                                    throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
+                                }
+                                return try decode(body)
+                            }, at: index)
+                        }
+                    }
+                    pending.start(calls: sent, timeout: timeout)
+                } catch {
+                    pending.fail(error)
+                }
+            }
+        } onCancel: {
+            pending.fail(CancellationError())
+        }
+    }
+
+    // MARK: - Conversions
+
+    /// The entries of an `a{ss}` variant.
+    static func stringDictionary(_ dictionary: OpaquePointer, only wanted: String? = nil) -> [String: String] {
+        guard String(cString: g_variant_get_type_string(dictionary)) == "a{ss}" else { return [:] }
+        if let wanted {
+            // Looked up in place, without taking the dictionary apart.
+            guard let found = g_variant_lookup_value(dictionary, wanted, nil) else { return [:] }
+            defer { g_variant_unref(found) }
+            return [wanted: String(cString: g_variant_get_string(found, nil))]
+        }
+        var attributes: [String: String] = [:]
+        for index in 0..<g_variant_n_children(dictionary) {
+            let entry = g_variant_get_child_value(dictionary, index)
+            let name = g_variant_get_child_value(entry, 0)
+            let value = g_variant_get_child_value(entry, 1)
+            attributes[String(cString: g_variant_get_string(name, nil))] = String(cString: g_variant_get_string(value, nil))
+            g_variant_unref(value)
+            g_variant_unref(name)
+            g_variant_unref(entry)
+        }
+        return attributes
+    }
+
+    /// A floating `a{ss}` of `dictionary`, sorted by name.
+    func makeStringDictionary(_ dictionary: [String: String]) -> OpaquePointer {
+        var entries: [OpaquePointer?] = dictionary.sorted { $0.key < $1.key }.map { name, value in
+            g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_string(value))
+        }
+        let type = g_variant_type_new("{ss}")
+        defer { g_variant_type_free(type) }
+        return g_variant_new_array(type, &entries, gsize(entries.count))
+    }
+}
+#endif

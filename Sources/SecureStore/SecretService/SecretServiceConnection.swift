@@ -1,0 +1,294 @@
+#if canImport(CLibSecret)
+import CLibSecret
+
+/// A connection to the Secret Service: libsecret's `SecretService` proxy with an open transfer
+/// session. Owns the proxy and releases it in `deinit`.
+///
+/// Its synchronous methods (libsecret's `*_sync` calls) block on D-Bus: call them only on
+/// ``BlockingWorkers``. Its `async` methods block no thread (see `callEach`). libsecret's proxy
+/// is a `GDBusProxy`, which may be used from several threads at once.
+final class SecretServiceConnection: @unchecked Sendable {
+    let service: UnsafeMutablePointer<SecretService>
+    /// Takes the replies to calls made without waiting (see `callEach`).
+    var replies: ReplyRouter { ReplyRouter.shared }
+
+    var proxy: UnsafeMutablePointer<GDBusProxy> {
+        UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
+    }
+
+    var bus: OpaquePointer { g_dbus_proxy_get_connection(proxy) }
+
+    /// The only transfer session SecureStore accepts: Diffie-Hellman key agreement, then AES.
+    static let encryptedTransfer = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
+
+    /// Which program serves the Secret Service, for the places where providers differ.
+    let provider: SecretServiceProvider
+
+    /// Connects to the Secret Service on the session bus and opens a transfer session.
+    init(cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        let service = try withGError {
+            secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_NONE, cancellation.cancellable, $0)
+        }
+        guard let service else {
+            throw GLibError(domain: ServiceErrors.io, code: Int32(bitPattern: G_IO_ERROR_FAILED.rawValue),
+                            message: "libsecret returned no Secret Service proxy")
+        }
+        self.service = service
+        let proxy = UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
+        // libsecret calls the service through this proxy with its default timeout, which GDBus
+        // sets to 25 s: it would cut a longer store timeout short. The call's watchdog keeps
+        // the store's own. (Only the proxy's first property load, above, keeps GDBus's 25 s.)
+        g_dbus_proxy_set_default_timeout(proxy, Self.waitForever)
+        cancellation.beginStep()
+        _ = try withGError { secret_service_ensure_session_sync(service, cancellation.cancellable, $0) }
+        // libsecret falls back to a plain session, secrets in clear on the bus, when the service
+        // offers no encryption: refused before any secret is sent or received.
+        let algorithm = secret_service_get_session_algorithms(service).map { String(cString: $0) } ?? "none"
+        guard algorithm == Self.encryptedTransfer else {
+            g_object_unref(service)
+            throw GLibError.unencryptedSession(algorithm)
+        }
+        let bus = g_dbus_proxy_get_connection(proxy)!
+        // GLib's shared session-bus connection exits the process when the bus goes away;
+        // a library must not.
+        g_dbus_connection_set_exit_on_close(bus, 0)
+        provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
+        ReplyRouter.shared.install(on: bus)
+        // Without the signals nothing tells who owns the service, so no reply could be trusted.
+        guard SecretServiceSignals.watch(bus, cancellation) else {
+            throw GLibError(domain: ServiceErrors.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
+                            message: "The session bus refused to deliver the Secret Service's signals")
+        }
+        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
+    }
+
+    /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
+    /// provider sends one for every change.
+    let remembersItemPaths: Bool
+    /// The item paths `getItem` found by key (never values), for reading in one round trip.
+    let itemPaths = ItemPathMemory()
+
+    /// Makes sure the session bus delivers the Secret Service's change signals to the message
+    /// filter, also while no service runs (so its start is heard). `false` when the bus refused
+    /// the match rules. Blocks: call it on ``BlockingWorkers``.
+    static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> Bool {
+        cancellation.beginStep()
+        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
+        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
+        g_dbus_connection_set_exit_on_close(bus, 0)   // as in init: a library must not exit
+        ReplyRouter.shared.install(on: bus)
+        return SecretServiceSignals.watch(bus, cancellation)
+    }
+
+    /// The name (`/proc/PID/comm`) of the process that owns `name` on `bus`, or `nil` when the
+    /// bus does not say (then the provider counts as unknown).
+    static func processName(ofNameOwner name: String, on bus: OpaquePointer, _ cancellation: GCancellation) -> String? {
+        cancellation.beginStep()
+        guard let reply = try? withGError({
+            g_dbus_connection_call_sync(
+                bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                tuple([g_variant_new_string(name)]), nil, G_DBUS_CALL_FLAGS_NONE, waitForever, cancellation.cancellable, $0)
+        }) else { return nil }
+        defer { g_variant_unref(reply) }
+        guard String(cString: g_variant_get_type_string(reply)) == "(u)" else { return nil }
+        let child = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(child) }
+        return SecretServiceProvider.processName(pid: g_variant_get_uint32(child))
+    }
+
+    deinit {
+        g_object_unref(service)
+    }
+
+    /// The paths of items whose attributes include all of `attributes`, unlocked and locked.
+    func searchItems(_ attributes: [String: String], cancellation: GCancellation) throws(GLibError) -> (unlocked: [String], locked: [String]) {
+        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "SearchItems",
+                                 tuple([makeStringDictionary(attributes)]), replyType: "(aoao)", cancellation)
+        defer { g_variant_unref(reply) }
+        return (objectPaths(g_variant_get_child_value(reply, 0)), objectPaths(g_variant_get_child_value(reply, 1)))
+    }
+
+    /// The secret of the item at `path`, its bytes exactly; `nil` when the service returns none
+    /// (the item is locked). A secret this session cannot decrypt throws (see `decodeSecrets`).
+    func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> SecretBytes? {
+        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
+                                 try getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
+        defer { g_variant_unref(reply) }
+        return try Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: service))[path]
+    }
+
+    /// Calls `method` and waits for its reply, blocking the thread, with no D-Bus timeout of
+    /// its own: GDBus's default (25 s) would cut a longer store timeout short, and the call's
+    /// watchdog ends it at the store's timeout. Returns the reply body, of type `replyType`.
+    func callSync(
+        _ path: String, _ interface: String, _ method: String, _ arguments: OpaquePointer, replyType: String,
+        autoStart: Bool = true, _ cancellation: GCancellation
+    ) throws(GLibError) -> OpaquePointer {
+        cancellation.beginStep()
+        let flags = autoStart ? G_DBUS_CALL_FLAGS_NONE : G_DBUS_CALL_FLAGS_NO_AUTO_START
+        let reply = try withGError {
+            g_dbus_connection_call_sync(bus, g_dbus_proxy_get_name(proxy), path, interface, method, arguments, nil,
+                                        flags, Self.waitForever, cancellation.cancellable, $0)
+        }
+        guard let reply else { throw GLibError.protocolViolation("\(method) returned no reply") }
+        guard String(cString: g_variant_get_type_string(reply)) == replyType else {
+            g_variant_unref(reply)
+            throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
+        }
+        return reply
+    }
+
+    /// A D-Bus timeout that never ends first: the watchdog of each call keeps the store's own.
+    static let waitForever = G_MAXINT
+
+    /// `GetSecrets`' arguments for `paths` in this connection's transfer session.
+    func getSecretsArguments(_ paths: [String]) throws(GLibError) -> OpaquePointer {
+        guard let session = secret_service_get_session_dbus_path(service).map({ String(cString: $0) }) else {
+            throw GLibError.protocolViolation("No transfer session is open")
+        }
+        return tuple([objectPathArray(paths), g_variant_new_object_path(session)])
+    }
+
+    /// The secrets in a `GetSecrets` reply, by path. An item the reply leaves out (locked, or
+    /// gone) has none. One it holds that this session cannot decrypt throws
+    /// `ServiceErrors.garbledSecret`: the two sides derived different keys (KWallet before
+    /// 6.25), which must never read as "no such item".
+    static func decodeSecrets(_ reply: OpaquePointer, of paths: [String], service: ServicePointer) throws(GLibError) -> [String: SecretBytes] {
+        let secrets = g_variant_get_child_value(reply, 0)
+        defer { g_variant_unref(secrets) }
+        var values: [String: SecretBytes] = [:]
+        for path in paths {
+            guard let encoded = g_variant_lookup_value(secrets, path, nil) else { continue }
+            defer { g_variant_unref(encoded) }
+            guard let value = secret_service_decode_dbus_secret(service.pointer, encoded).flatMap(takeSecret) else {
+                throw ServiceErrors.garbledSecret
+            }
+            values[path] = value
+        }
+        return values
+    }
+
+    /// Creates an item in the collection at `collectionPath`, or, with `replace` and one with
+    /// exactly these attributes there, replaces its label and secret. Returns the item's path.
+    func createItem(
+        inCollection collectionPath: String, label: String, attributes: [String: String], value: [UInt8],
+        contentType: String, replace: Bool, cancellation: GCancellation
+    ) throws(GLibError) -> String {
+        cancellation.beginStep()
+        let secretValue = makeSecretValue(value, contentType: contentType)
+        defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
+        let labelVariant = g_variant_ref_sink(g_variant_new_string(label))
+        let attributesVariant = g_variant_ref_sink(makeStringDictionary(attributes))
+        defer {
+            g_variant_unref(labelVariant)
+            g_variant_unref(attributesVariant)
+        }
+        // Keys are freed by the table; the variants by the defer above.
+        let properties = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, nil)
+        defer { g_hash_table_unref(properties) }
+        g_hash_table_insert(properties, g_strdup("org.freedesktop.Secret.Item.Label"), UnsafeMutableRawPointer(labelVariant))
+        g_hash_table_insert(properties, g_strdup("org.freedesktop.Secret.Item.Attributes"), UnsafeMutableRawPointer(attributesVariant))
+        let path = try withGError {
+            secret_service_create_item_dbus_path_sync(
+                service, collectionPath, properties, secretValue, replace ? SECRET_ITEM_CREATE_REPLACE : SECRET_ITEM_CREATE_NONE,
+                cancellation.cancellable, $0)
+        }
+        return takeString(path) ?? ""
+    }
+
+    /// Replaces the secret of the item at `path` (`Item.SetSecret`), keeping its attributes and
+    /// label: an overwrite that is no `CreateItem` (see `SecretServiceBackend.write`).
+    func setSecret(ofItemAt path: String, value: [UInt8], contentType: String, cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        let secretValue = makeSecretValue(value, contentType: contentType)
+        defer { secret_value_unref(UnsafeMutableRawPointer(secretValue)) }
+        guard let encoded = secret_service_encode_dbus_secret(service, secretValue) else {
+            throw GLibError.protocolViolation("No transfer session is open")
+        }
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                bus, g_dbus_proxy_get_name(proxy), path, "org.freedesktop.Secret.Item", "SetSecret", tuple([encoded]), nil,
+                G_DBUS_CALL_FLAGS_NONE, Self.waitForever, cancellation.cancellable, $0)
+        }
+        reply.map { g_variant_unref($0) }
+    }
+
+    /// The attributes of the item at `path`.
+    func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
+        guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else {
+            return [:]
+        }
+        defer { g_variant_unref(dictionary) }
+        return Self.stringDictionary(dictionary)
+    }
+
+    func deleteItem(at path: String, cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        _ = try withGError {
+            secret_service_delete_item_dbus_path_sync(service, path, cancellation.cancellable, $0)
+        }
+    }
+
+    /// Asks the service to unlock `paths`, which may show the desktop's unlock dialog.
+    /// Returns the paths that are unlocked afterwards (none when the user dismissed it).
+    func unlock(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
+        cancellation.beginStep()
+        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        defer { g_strfreev(unlocked) }
+        _ = try withNullTerminatedStrings(paths) { array throws(GLibError) in
+            try withGError {
+                secret_service_unlock_dbus_paths_sync(service, array, cancellation.cancellable, &unlocked, $0)
+            }
+        }
+        return strings(unlocked)
+    }
+
+    /// The collection path behind an alias such as `default`, or `nil` when the alias is unset.
+    func collectionPath(forAlias alias: String, cancellation: GCancellation) throws(GLibError) -> String? {
+        cancellation.beginStep()
+        let path = try withGError {
+            secret_service_read_alias_dbus_path_sync(service, alias, cancellation.cancellable, $0)
+        }
+        return takeString(path)
+    }
+
+    /// Whether the collection at `path` (an alias path such as
+    /// `/org/freedesktop/secrets/aliases/default` works too) is locked. A collection that does
+    /// not exist (an alias that names none: a fresh account has no login keyring yet) is not:
+    /// it hides nothing.
+    func isLocked(collectionAt path: String, cancellation: GCancellation) throws(GLibError) -> Bool {
+        do {
+            return takeLockedFlag(try property("org.freedesktop.Secret.Collection", "Locked", at: path, cancellation: cancellation))
+        } catch where ServiceErrors.isNoSuchObject(error) {
+            return false
+        }
+    }
+
+    /// Creates a collection (the service asks the user for its password, with its own dialog)
+    /// and gives it `alias`.
+    func createCollection(label: String, alias: String, cancellation: GCancellation) throws(GLibError) {
+        cancellation.beginStep()
+        let collection = try withGError {
+            secret_collection_create_sync(service, label, alias, SECRET_COLLECTION_CREATE_NONE, cancellation.cancellable, $0)
+        }
+        guard let collection else {
+            throw GLibError.protocolViolation("The Secret Service created no collection")
+        }
+        g_object_unref(collection)
+    }
+
+    /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.
+    func property(_ interface: String, _ name: String, at path: String, cancellation: GCancellation) throws(GLibError) -> OpaquePointer? {
+        cancellation.beginStep()
+        let reply = try withGError {
+            g_dbus_connection_call_sync(
+                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path,
+                "org.freedesktop.DBus.Properties", "Get", propertyGetParameters(interface, name), nil,
+                G_DBUS_CALL_FLAGS_NONE, Self.waitForever, cancellation.cancellable, $0)
+        }
+        return unboxPropertyReply(reply)
+    }
+}
+#endif
