@@ -186,32 +186,41 @@ enum ValueInput {
 
 /// The terminal's settings while the prompt reads with echo off: restored when it ends, and
 /// on SIGINT, SIGTERM or SIGHUP before the process exits with 128 + the signal (nothing is
-/// stored then). Signal handlers can capture nothing, so the saved state is a global.
+/// stored then). Signal handlers can capture nothing, so the saved state is a global. It lives
+/// in memory of the C struct's full stride: Swift's `termios` is 57 bytes, glibc writes 60.
 enum TerminalState {
-    nonisolated(unsafe) private static var saved = termios()
+    nonisolated(unsafe) private static let saved = allocateTermios()
     nonisolated(unsafe) private static var isSilenced: sig_atomic_t = 0
     static let signals = [SIGINT, SIGTERM, SIGHUP]
 
+    private static func allocateTermios() -> UnsafeMutablePointer<termios> {
+        let pointer = UnsafeMutablePointer<termios>.allocate(capacity: 1)
+        UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<termios>.stride)
+        return pointer
+    }
+
     static func silence() {
-        guard tcgetattr(STDIN_FILENO, &saved) == 0 else { return }
+        guard tcgetattr(STDIN_FILENO, saved) == 0 else { return }
         for signal in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { signal in
-                if TerminalState.isSilenced != 0 { tcsetattr(STDIN_FILENO, TCSAFLUSH, &TerminalState.saved) }
+                if TerminalState.isSilenced != 0 { tcsetattr(STDIN_FILENO, TCSAFLUSH, TerminalState.saved) }
                 _exit(128 + signal)
             }
             sigemptyset(&action.sa_mask)
             sigaction(signal, &action, nil)
         }
-        var silent = saved
-        silent.c_lflag &= ~tcflag_t(ECHO)
+        let silent = allocateTermios()
+        defer { silent.deallocate() }
+        silent.pointee = saved.pointee
+        silent.pointee.c_lflag &= ~tcflag_t(ECHO)
         isSilenced = 1
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, silent)
     }
 
     static func restore() {
         guard isSilenced != 0 else { return }
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, saved)
         isSilenced = 0
     }
 }

@@ -4,7 +4,7 @@ import Testing
 
 /// The behaviour every backend promises (SecureStoreBackend's contract), written once and run
 /// against each backend.
-@Suite("Backend contract")
+@Suite("Backend contract", TestSelection(), .tags(.everyProvider, .sandbox))
 struct BackendContractTests {
     static let invalidKeys = [
         "", " ", "a b", "a/b", "a:b", "a\\b", "key!", "é", "ключ", "鍵", "🔑", "a\u{0}b", "tab\t",

@@ -5,7 +5,7 @@ import Testing
 
 /// The rules of `changes(options:)`, once for every backend that observes changes. Serialized:
 /// the Secret Service's listeners are counted process-wide.
-@Suite("Backend contract: changes", .serialized)
+@Suite("Backend contract: changes", .serialized, TestSelection(), .tags(.everyProvider, .sandbox))
 struct ChangesContractTests {
     /// What a stream yielded so far, collected by a task of its own.
     final class Collected: Sendable {

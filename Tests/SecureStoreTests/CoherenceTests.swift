@@ -4,7 +4,7 @@ import Testing
 /// `getItem` reads a remembered item path in one round trip (see `ItemPathMemory`). The
 /// promise: once another process's write or delete has returned, no later `getItem` in this
 /// process returns the old value.
-@Suite("Remembered item paths stay coherent")
+@Suite("Remembered item paths stay coherent", TestSelection(), .tags(.keyring, .slow))
 struct CoherenceTests {
     /// One long-lived reader process (StressProbe reader) is asked for keys between changes
     /// that other processes make: `secret-tool` overwrites in place, SecureStore overwrites with

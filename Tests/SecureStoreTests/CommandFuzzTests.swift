@@ -6,7 +6,7 @@ import Testing
 /// Random arguments and byte streams against the command's parser and input handling: no trap,
 /// only documented outcomes, no value on standard error. Seeded (`SeededGenerator`), so a
 /// failure repeats.
-@Suite("Command fuzzing")
+@Suite("Command fuzzing", TestSelection())
 struct CommandFuzzTests {
     static let words = [
         "set", "get", "delete", "list", "clear", "exists", "migrate", "help", "-h", "--help", "--app", "--service",
@@ -95,7 +95,7 @@ struct CommandFuzzTests {
 
     /// Whole processes: random arguments and random bytes on standard input end with a
     /// documented exit status, and nothing read from standard input appears on standard error.
-    @Test func randomInvocationsEndWithADocumentedStatusAndKeepTheirInputOffStandardError() async throws {
+    @Test(.tags(.keyring)) func randomInvocationsEndWithADocumentedStatusAndKeepTheirInputOffStandardError() async throws {
         var generator = SeededGenerator(state: 64)
         let documented: Set<Int32> = [0, 1, 2, 64, 69, 74, 75, 77, 78]
         let app = "fuzz-\(UUID().uuidString.prefix(8))"

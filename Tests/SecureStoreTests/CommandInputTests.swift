@@ -5,7 +5,7 @@ import Testing
 /// The `securestore` command cannot be turned against its user: hostile arguments, standard
 /// input, terminal signals and other programs' keys give a documented exit status, store
 /// nothing they should not, and never reach the terminal as escape sequences.
-@Suite("Command input")
+@Suite("Command input", TestSelection(), .tags(.keyring))
 struct CommandInputTests {
     static var atTerminal: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/at-terminal.py").path }
     let app = "command-input-\(UUID().uuidString.prefix(8))"

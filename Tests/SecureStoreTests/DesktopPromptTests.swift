@@ -3,7 +3,7 @@ import Testing
 
 /// The desktop's real unlock dialog (gcr-prompter on Xvfb), raised by the library and answered
 /// the way a person would: xdotool clicks, types and cancels.
-@Suite("Desktop unlock dialog")
+@Suite("Desktop unlock dialog", TestSelection(), .tags(.keyring, .desktop))
 struct DesktopPromptTests {
     /// Where the test run leaves its screenshot of the dialog (the README shows a copy).
     static let screenshot = Subprocess.packageRoot.appendingPathComponent(".build/screenshots/unlock-dialog.png")

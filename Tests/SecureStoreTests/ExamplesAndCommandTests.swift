@@ -3,7 +3,7 @@ import Testing
 
 /// The examples and the `securestore` command, run as their users run them, against a real
 /// gnome-keyring-daemon in a private session.
-@Suite("Examples and the securestore command")
+@Suite("Examples and the securestore command", TestSelection(), .tags(.keyring, .everyProvider))
 struct ExamplesAndCommandTests {
     static func lines(_ outcome: Subprocess.Outcome) -> [String] {
         outcome.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

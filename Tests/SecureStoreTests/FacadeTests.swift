@@ -2,7 +2,7 @@ import Testing
 @testable import SecureStore
 
 /// The facade's own duties: Expo's constants, and validation before any backend call.
-@Suite("SecureStore facade")
+@Suite("SecureStore facade", TestSelection(), .tags(.everyProvider, .sandbox))
 struct FacadeTests {
     @Test func accessibilityConstantsHaveExposRawValuesAndNames() {
         let expected: [(KeychainAccessible, Int, String)] = [

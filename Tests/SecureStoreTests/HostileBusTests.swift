@@ -9,7 +9,7 @@ import Glibc
 /// service that offers no encryption or sends secrets no key decrypts, never yield a wrong
 /// answer, a lost event or a secret in clear. Driven by the hostile test double,
 /// Tests/Fakes/hostile-peer.py.
-@Suite("Hostile bus")
+@Suite("Hostile bus", TestSelection(), .tags(.keyring))
 struct HostileBusTests {
     static var hostilePeer: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/hostile-peer.py").path }
     static var withFakeService: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/with-fake-service.sh").path }

@@ -32,7 +32,7 @@ enum ScalarRanges {
     }
 }
 
-@Suite("Hostile input")
+@Suite("Hostile input", TestSelection(), .tags(.everyProvider, .sandbox))
 struct HostileInputTests {
     /// The rule as Expo states it, as a regular expression: the oracle the validator must match.
     static func oracleAccepts(_ key: String) -> Bool {

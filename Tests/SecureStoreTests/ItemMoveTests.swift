@@ -2,7 +2,7 @@ import Testing
 @testable import SecureStore
 
 /// Moving items between two backends (the sandbox's move-in): never when the two are one store.
-@Suite("Moving items")
+@Suite("Moving items", TestSelection())
 struct ItemMoveTests {
     static func move(_ source: InMemoryBackend, to destination: InMemoryBackend) -> ItemMove {
         ItemMove(source: source, destination: destination) { group in

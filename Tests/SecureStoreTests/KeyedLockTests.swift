@@ -4,7 +4,7 @@ import Testing
 @testable import SecureStore
 
 /// A key's lock outlives a call that timed out while its worker was still writing.
-@Suite("Per-key locks")
+@Suite("Per-key locks", TestSelection())
 struct KeyedLockTests {
     @Test(arguments: [true, false])
     func noWriteRunsBesideOneThatTimedOutButIsStillRunning(cancelsCalls: Bool) async throws {

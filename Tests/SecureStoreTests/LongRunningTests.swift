@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A process that lives for days: what a call allocates must not outlive it.
-@Suite("Long-running processes")
+@Suite("Long-running processes", TestSelection(), .tags(.keyring, .slow))
 struct LongRunningTests {
     static var benchmark: String { Subprocess.binDirectory.appendingPathComponent("SecureStoreBenchmark").path }
 

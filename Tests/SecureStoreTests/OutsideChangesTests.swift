@@ -6,7 +6,7 @@ import Testing
 /// item's attributes over D-Bus (what Seahorse does), a lock, and a daemon restart. GNOME
 /// Keyring only: the lock and the restart are its own; the contract suite checks other stores'
 /// writes on every provider.
-@Suite("Changes made by other clients")
+@Suite("Changes made by other clients", TestSelection(), .tags(.keyring))
 struct OutsideChangesTests {
     @Test func aWatchingProcessHearsEveryOtherClientsChange() async throws {
         let outcome = try await Subprocess.inPrivateKeyring(#"""

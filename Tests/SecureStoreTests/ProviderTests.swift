@@ -3,7 +3,7 @@ import Testing
 
 /// Secret Service providers other than GNOME Keyring, each started headless in a private bus of
 /// its own (Scripts/with-secret-service with SECURESTORE_PROVIDER), driven through the command.
-@Suite("Other Secret Service providers")
+@Suite("Other Secret Service providers", TestSelection(), .tags(.keyring, .slow))
 struct ProviderTests {
     /// Runs `script` with `$S` the command, against `provider`.
     static func run(_ provider: String, _ script: String) async throws -> (lines: [String], outcome: Subprocess.Outcome) {
@@ -123,7 +123,7 @@ struct ProviderTests {
 
 /// The stress that found KWallet's key-exchange failures, on every provider: each call a new
 /// process, so a new transfer session, and every write read back by another client.
-@Suite("Provider stress")
+@Suite("Provider stress", TestSelection(), .tags(.keyring, .slow))
 struct ProviderStressTests {
     static let providers = ["gnome-keyring", "keepassxc", "kwallet"]
 

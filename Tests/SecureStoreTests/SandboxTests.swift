@@ -4,7 +4,7 @@ import Testing
 /// The sandbox keyring seen from outside: each test starts Scripts/with-sandbox (a Flatpak-like
 /// sandbox, the real xdg-desktop-portal, gnome-keyring behind it) and drives the command in
 /// there and on the host. The backend contract itself runs inside the sandbox (Scripts/test).
-@Suite("Sandboxed apps")
+@Suite("Sandboxed apps", TestSelection(), .tags(.keyring))
 struct SandboxTests {
     static func lines(_ outcome: Subprocess.Outcome) -> [String] {
         outcome.standardOutput.split(separator: "\n").map(String.init)

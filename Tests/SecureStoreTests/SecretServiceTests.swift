@@ -4,7 +4,7 @@ import Testing
 
 /// The Secret Service backend against a real gnome-keyring-daemon: what other Secret Service
 /// clients see, and every failure path, each in the process and daemon it needs.
-@Suite("Secret Service backend")
+@Suite("Secret Service backend", TestSelection(), .tags(.keyring))
 struct SecretServiceTests {
     static let lockLogin = """
         gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
@@ -21,7 +21,7 @@ struct SecretServiceTests {
         try SecretServiceBackend(applicationID: applicationID, userInteraction: .notAllowed, timeout: .seconds(20))
     }
 
-    @Test func secretToolFindsItemsByTheDocumentedAttributesAndLabel() async throws {
+    @Test(.tags(.everyProvider)) func secretToolFindsItemsByTheDocumentedAttributesAndLabel() async throws {
         let backend = try backend()
         defer { Task { try? await backend.deleteEverything() } }
         let store = SecureStore(backend: backend)
@@ -48,7 +48,7 @@ struct SecretServiceTests {
         #expect(lookup.standardOutput == "pa55 wörd")
     }
 
-    @Test func itemsWrittenBySecretToolReadBackAndOverwriteInPlace() async throws {
+    @Test(.tags(.everyProvider)) func itemsWrittenBySecretToolReadBackAndOverwriteInPlace() async throws {
         let backend = try backend()
         defer { Task { try? await backend.deleteEverything() } }
         let store = SecureStore(backend: backend)
@@ -89,7 +89,7 @@ struct SecretServiceTests {
 
     /// What the item is labelled with: gnome-keyring reports `text/plain` for everything, so
     /// the choice is checked where it is made.
-    @Test func stringsAreLabelledTextAndBytesOrTextProvidersWouldChangeAreLabelledBytes() {
+    @Test(.tags(.everyProvider)) func stringsAreLabelledTextAndBytesOrTextProvidersWouldChangeAreLabelledBytes() {
         #expect(ItemSchema.contentType(of: Array("plain".utf8), kind: .text) == "text/plain")
         #expect(ItemSchema.contentType(of: [], kind: .text) == "text/plain")
         #expect(ItemSchema.contentType(of: Array("a\u{0}b".utf8), kind: .text) == "application/octet-stream")
@@ -99,13 +99,13 @@ struct SecretServiceTests {
         #expect(ItemSchema.contentType(of: Array("a\u{FEFF}".utf8), kind: .text) == "text/plain")
     }
 
-    @Test func applicationIDsWithControlCharactersAreInvalid() {
+    @Test(.tags(.everyProvider)) func applicationIDsWithControlCharactersAreInvalid() {
         for applicationID in ["", "app\n", "a\u{0}b", "\u{7F}"] {
             #expect(throws: SecureStoreError.self) { try SecretServiceBackend(applicationID: applicationID) }
         }
     }
 
-    @Test func noSessionBusIsServiceUnavailableFastWithoutAutolaunch() async throws {
+    @Test(.tags(.everyProvider)) func noSessionBusIsServiceUnavailableFastWithoutAutolaunch() async throws {
         let unset = try await Subprocess.run(
             [Subprocess.securestore, "get", "token", "--no-interaction"],
             environment: ["DBUS_SESSION_BUS_ADDRESS": nil, "XDG_RUNTIME_DIR": "/nonexistent", "DISPLAY": nil])
@@ -125,7 +125,7 @@ struct SecretServiceTests {
         #expect(autolaunch.status == 69)
     }
 
-    @Test func aBusWithoutASecretServiceIsServiceUnavailableFast() async throws {
+    @Test(.tags(.everyProvider)) func aBusWithoutASecretServiceIsServiceUnavailableFast() async throws {
         // A session bus that can activate nothing: no service directories.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("securestore-bus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -221,7 +221,7 @@ struct SecretServiceTests {
         #expect((milliseconds ?? .max) < Slack.milliseconds(5000))
     }
 
-    @Test func anUnresponsiveServiceTimesOut() async throws {
+    @Test(.tags(.everyProvider)) func anUnresponsiveServiceTimesOut() async throws {
         let outcome = try await Subprocess.inPrivateKeyring(Self.timed + """
             printf 'kept' | $SECURESTORE set token --app stopped-test
             kill -STOP "$SECURESTORE_PROVIDER_PID"
@@ -236,7 +236,7 @@ struct SecretServiceTests {
         #expect((900..<Slack.milliseconds(4000)).contains(milliseconds ?? -1), "bounded by the 1 s timeout: \(outcome.standardError)")
     }
 
-    @Test func aHostileSecretBackendVariableCannotHangTheProcess() async throws {
+    @Test(.tags(.everyProvider)) func aHostileSecretBackendVariableCannotHangTheProcess() async throws {
         let outcome = try await Subprocess.inPrivateKeyring("""
             printf 'v' | SECRET_BACKEND=bogus timeout 10 $SECURESTORE set token --app env-test; echo "set=$?"
             echo "get=$(SECRET_BACKEND=bogus timeout 10 $SECURESTORE get token --app env-test)"
@@ -245,7 +245,7 @@ struct SecretServiceTests {
         #expect(outcome.standardOutput.contains("get=v"))
     }
 
-    @Test func badApplicationIDsAreInvalidOptions() {
+    @Test(.tags(.everyProvider)) func badApplicationIDsAreInvalidOptions() {
         for applicationID in ["", "a\u{0}b"] {
             #expect(throws: SecureStoreError.self) { try SecretServiceBackend(applicationID: applicationID) }
         }

@@ -6,9 +6,9 @@ import Glibc
 #endif
 
 /// The README's "Secrets in memory", checked: after a `setBytes` and a `getBytes` whose caller
-/// zeroes its own arrays, the plaintext is nowhere in the process's writable memory. (Not in
-/// Scripts/test-sanitized, where the writable mappings include the sanitizer's shadow memory.)
-@Suite("Secrets in memory")
+/// zeroes its own arrays, the plaintext is nowhere in the process's writable memory.
+@Suite("Secrets in memory", TestSelection(), .tags(.keyring),
+       .disabled(if: Slack.scale > 1, "Under a sanitizer the writable mappings include terabytes of shadow memory; Scripts/test runs this suite."))
 struct SecretsInMemoryTests {
     /// The secret, never held whole except in the arrays the test zeroes: `masked` XOR `mask`.
     struct Needle {

@@ -1,11 +1,11 @@
 // A long-lived SecureStore client for the fault and load tests: it keeps calling while a test
 // script kills, stops or replaces the keyring daemon under it, and reports what it saw.
 //
-//   StressProbe writes --app A --seconds S --timeout T --resume-file F
-//       Writes fresh keys (w0, w1, ...) from 8 tasks for S seconds, noting each write that
-//       reported success and each failure (code, milliseconds). Then waits for F to exist (the
-//       script creates it once a new daemon runs), reads back every successful write, and makes
-//       new calls. Prints "verified=N", "mismatched=N", "failures=CODE:N,...",
+//   StressProbe writes --app A --seconds S --timeout T --resume-file F [--ready-file R]
+//       Writes fresh keys (w0, w1, ...) from 8 tasks until F exists (the script creates it once a
+//       new daemon runs; at most S seconds), noting each write that reported success and each
+//       failure (code, milliseconds), and creating R once a write has worked. Then reads back
+//       every successful write, and makes new calls. Prints "verified=N", "mismatched=N", "failures=CODE:N,...",
 //       "slowest-failure-ms=N", "after-restart=ok|CODE".
 //   StressProbe down --app A --count N --timeout T [--write]
 //       N calls against a daemon that is gone: prints each outcome and its milliseconds, then
@@ -129,19 +129,23 @@ switch CommandLine.arguments.dropFirst().first {
 case "writes":
     let seconds = Double(option("--seconds", "3"))!
     let resumeFile = option("--resume-file", "/nonexistent")
+    let readyFile = option("--ready-file", "/nonexistent")
     let tally = Tally()
     let end = ContinuousClock.now + .seconds(seconds)
     await withTaskGroup(of: Void.self) { group in
         for task in 0..<8 {
             group.addTask {
                 var index = 0
-                while ContinuousClock.now < end {
+                // Until the script resumes the probe (or, at the latest, for --seconds).
+                while ContinuousClock.now < end && !FileManager.default.fileExists(atPath: resumeFile) {
                     let key = "w\(task)-\(index)", value = "value \(task) \(index) ✓"
                     index += 1
                     let start = ContinuousClock.now
                     do {
                         try await store.setItem(key, value)
                         await tally.wrote(key, value)
+                        // The script waits for a write that worked before it kills the daemon.
+                        _ = FileManager.default.createFile(atPath: readyFile, contents: nil)
                     } catch {
                         await tally.failed(describe(error), milliseconds(since: start))
                         try? await Task.sleep(for: .milliseconds(20))
