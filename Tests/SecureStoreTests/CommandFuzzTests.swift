@@ -8,6 +8,10 @@ import Testing
 /// failure repeats.
 @Suite("Command fuzzing", TestSelection())
 struct CommandFuzzTests {
+    /// 100,000 rounds of each in-process fuzzer (300 whole invocations); a tenth under a
+    /// sanitizer, where each round costs tens of times more (Scripts/test runs them all).
+    static let rounds = Slack.scale > 1 ? 10_000 : 100_000
+
     static let words = [
         "set", "get", "delete", "list", "clear", "exists", "migrate", "help", "-h", "--help", "--app", "--service",
         "--access-group", "--accessible", "--synchronizable", "--no-interaction", "--timeout", "--json", "--raw",
@@ -27,7 +31,7 @@ struct CommandFuzzTests {
     @Test func theParserTakesOrRefusesEveryArgumentVectorWithinItsBounds() {
         var generator = SeededGenerator(state: 2026)
         var parsed = 0, refused = 0
-        for _ in 0..<100_000 {
+        for _ in 0..<Self.rounds {
             let arguments = (0..<Int.random(in: 0..<7, using: &generator)).map { _ in Self.randomWord(&generator) }
             do {
                 guard let result = try Arguments.parse(arguments) else { continue }
@@ -40,14 +44,14 @@ struct CommandFuzzTests {
                 #expect(!error.message.isEmpty)
             }
         }
-        #expect(parsed > 1000 && refused > 1000, "the vocabulary reaches both outcomes: \(parsed) parsed, \(refused) refused")
+        #expect(parsed > Self.rounds / 100 && refused > Self.rounds / 100, "the vocabulary reaches both outcomes: \(parsed) parsed, \(refused) refused")
     }
 
     @Test func standardInputIsReadExactlyOrRefusedForEveryRandomStream() throws {
         var generator = SeededGenerator(state: 23)
-        for round in 0..<100_000 {
-            // Mostly small streams; every 20,000th one at or past the cap.
-            let length = round % 20_000 == 0
+        for round in 0..<Self.rounds {
+            // Mostly small streams; five at or past the cap.
+            let length = round % (Self.rounds / 5) == 0
                 ? ValueInput.capacity - 2 + Int.random(in: 0..<4, using: &generator)
                 : Int.random(in: 0..<300, using: &generator)
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -82,7 +86,7 @@ struct CommandFuzzTests {
 
     @Test func messagesShownToPeopleNeverCarryAControlCharacter() {
         var generator = SeededGenerator(state: 7)
-        for _ in 0..<100_000 {
+        for _ in 0..<Self.rounds {
             let scalars = (0..<Int.random(in: 0..<20, using: &generator)).map { _ in
                 Unicode.Scalar(UInt32.random(in: 0..<0x200, using: &generator)) ?? "?"
             }
@@ -99,7 +103,7 @@ struct CommandFuzzTests {
         var generator = SeededGenerator(state: 64)
         let documented: Set<Int32> = [0, 1, 2, 64, 69, 74, 75, 77, 78]
         let app = "fuzz-\(UUID().uuidString.prefix(8))"
-        for _ in 0..<300 {
+        for _ in 0..<Self.rounds / 333 {
             var arguments = (0..<Int.random(in: 0..<5, using: &generator)).map { _ in Self.randomWord(&generator) }
             arguments += ["--app", app, "--timeout", "5"]
             // Printable, so the input survives as a String, and long enough never to occur by chance.
