@@ -8,7 +8,7 @@
       Prints "forged N" with the number of connections reached.
 
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
-                        [--name NAME] [--portal-version N]
+                        [--name NAME] [--drop-replies METHOD] [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
@@ -19,6 +19,8 @@
       --garble-writes FIRST:COUNT stores writes FIRST to FIRST+COUNT-1 (counting from 1) as other
       bytes while reporting success, as KWallet does when its session key went wrong.
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
+      --drop-replies METHOD never answers calls of METHOD (repeatable).
+      --forge-replies also delays the service's own SearchItems reply by a second.
       --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
       reports version N and refuses every RetrieveSecret.
       Prints "ready" once the names are owned.
@@ -142,6 +144,7 @@ class FakeService:
         self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
         self.created = 0
         self.writes = 0
+        self.dropped = []
         self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
         for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
                                 ("/org/freedesktop/secrets/aliases/default", self.info.interfaces[1])]:
@@ -156,6 +159,9 @@ class FakeService:
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
 
     def method(self, connection, sender, path, interface, method, parameters, invocation):
+        if method in self.arguments.drop_replies:
+            self.dropped.append(invocation)  # kept, never answered
+            return
         handler = getattr(self, "on_" + method, None)
         if handler is None:
             invocation.return_dbus_error("org.freedesktop.DBus.Error.UnknownMethod", method)
@@ -331,6 +337,8 @@ def main():
     serving.add_argument("--garble-secrets", action="store_true")
     serving.add_argument("--portal-version", type=int)
     serving.add_argument("--name", help="the process name to show, e.g. kwalletd5")
+    serving.add_argument("--drop-replies", action="append", default=[], metavar="METHOD",
+                         help="never answer calls of METHOD (repeatable)")
     serving.add_argument("--garble-writes", type=lambda text: tuple(map(int, text.split(":"))), default=(0, 0),
                          metavar="FIRST:COUNT")
     arguments = parser.parse_args()

@@ -45,6 +45,21 @@ struct HostileBusTests {
         #expect(outcome.standardError.contains("ERR_KEY_CHAIN") && outcome.standardOutput.isEmpty)
     }
 
+    /// A service that never answers a call: every call ends with `ERR_TIMEOUT` at the store's
+    /// timeout, whichever call it is, and nothing is changed.
+    @Test(arguments: ["GetSecrets", "SearchItems", "CreateItem"])
+    func aReplyThatNeverComesIsATimeoutNotAHang(method: String) async throws {
+        let script = #"printf v | "$1" set k --app dropped-test --timeout 2; echo "set=$?"; "$1" get k --app dropped-test --timeout 2; echo "get=$?""#
+        let run = try await Subprocess.run([Self.withFakeService, "serve", "--drop-replies", method, "--",
+                                            "bash", "-c", script, "_", Subprocess.securestore])
+        let expected: [String: (set: String, get: String)] = [
+            "GetSecrets": ("set=0", "get=75"), "SearchItems": ("set=75", "get=75"), "CreateItem": ("set=75", "get=1"),
+        ]
+        #expect(run.standardOutput.contains(expected[method]!.set) && run.standardOutput.contains(expected[method]!.get),
+                "\(run.standardOutput) \(run.standardError)")
+        #expect(run.standardError.contains("ERR_TIMEOUT"))
+    }
+
     /// KWallet (before 6.25) can store other bytes than it was sent while reporting success; the
     /// double does so for the writes `garbled` names. A write no attempt verifies puts the
     /// previous value back (verified itself), or removes the item: never garbage to read.
