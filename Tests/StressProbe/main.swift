@@ -1,6 +1,10 @@
 // A long-lived SecureStore client for the fault and load tests: it keeps calling while a test
 // script kills, stops or replaces the keyring daemon under it, and reports what it saw.
 //
+//   StressProbe memory-scan --app A
+//       Scans its own writable memory (/proc/self/mem) for a live plaintext ("control=N",
+//       "control-zeroed=N"), then after a setBytes and ten getBytes whose arrays it zeroes
+//       ("reads=N", "after=N in=MAPPINGS").
 //   StressProbe writes --app A --seconds S --timeout T --resume-file F [--ready-file R]
 //       Writes fresh keys (w0, w1, ...) from 8 tasks until F exists (the script creates it once a
 //       new daemon runs; at most S seconds), noting each write that reported success and each
@@ -275,6 +279,28 @@ case "impostor":
     #else
     say("impostor needs GIO"); exit(2)
     #endif
+case "memory-scan":
+    // A live copy must be seen (the scan works), and after setBytes and getBytes whose arrays
+    // are zeroed, the plaintext must be nowhere.
+    let control = MemoryScan.Needle()
+    var kept = control.plaintext()
+    say("control=\(try MemoryScan.occurrences(of: control).count)")
+    MemoryScan.zero(&kept)
+    say("control-zeroed=\(try MemoryScan.occurrences(of: control).count)")
+    let needle = MemoryScan.Needle()
+    var value = needle.plaintext()
+    try await store.setBytes("secret", value)
+    MemoryScan.zero(&value)
+    var readsOK = 0
+    for _ in 0..<10 {
+        guard var read = try await store.getBytes("secret") else { break }
+        if read.count == 32 && read.withUnsafeBytes({ needle.matches($0, at: 0) }) { readsOK += 1 }
+        MemoryScan.zero(&read)
+    }
+    try await store.deleteItem("secret")
+    say("reads=\(readsOK)")
+    let found = try MemoryScan.occurrences(of: needle)
+    say("after=\(found.count) in=\(Set(found).sorted().joined(separator: ","))")
 case "reader":
     while let line = readLine() {
         let words = line.split(separator: " ").map(String.init)
