@@ -9,10 +9,10 @@ struct UsageError: Error {
 /// The parsed command line.
 struct Arguments {
     enum Command: String, CaseIterable {
-        case set, get, delete, list, clear, exists, migrate
+        case set, get, delete, list, clear, exists, watch, migrate
 
         /// Whether it takes a KEY.
-        var takesKey: Bool { ![.list, .clear, .migrate].contains(self) }
+        var takesKey: Bool { ![.list, .clear, .watch, .migrate].contains(self) }
 
         var abstract: String {
             switch self {
@@ -22,6 +22,7 @@ struct Arguments {
             case .list: "Print the keys of the service, one a line. Never unlocks the keyring."
             case .clear: "Delete every item of the service."
             case .exists: "Exit 0 when an item exists under KEY, 1 when not. Never unlocks the keyring."
+            case .watch: "Print the service's changes as they happen, one a line: added KEY,\n          changed KEY, removed KEY, locked, unlocked, service-unavailable,\n          service-available (--json: one object a line). Runs until interrupted."
             case .migrate: "In a Flatpak or Snap sandbox: move the app's items (every service, and\n          the --access-group's) from the Secret Service into the sandbox keyring."
             }
         }
@@ -155,7 +156,7 @@ struct Arguments {
           77  the keyring is locked and interaction is not allowed (ERR_INTERACTION_NOT_ALLOWED)
           78  the unlock dialog was dismissed or could not be shown (ERR_AUTHENTICATION_CANCELED),
               or authentication is unsupported
-          129, 130, 143  the prompt was ended by SIGHUP, SIGINT or SIGTERM: the terminal is
-              restored, nothing is stored
+          129, 130, 143  ended by SIGHUP, SIGINT or SIGTERM: how watch usually ends; at the
+              prompt the terminal is restored and nothing is stored
         """
 }

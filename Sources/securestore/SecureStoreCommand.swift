@@ -103,6 +103,16 @@ struct SecureStoreCommand {
                 let exists = try await store.containsItem(key, options: options)
                 reporter.result(["key": .string(key), "exists": .bool(exists)])
                 return exists ? 0 : 1
+            case .watch:
+                let changes = try await store.changes(options: options)
+                Output.standardError("securestore: watching the changes of service '\(Output.visible(options.service))'")
+                for await change in changes {
+                    let (event, key) = Self.describe(change)
+                    let line = arguments.json
+                        ? Output.json(key.map { ["event": .string(event), "key": .string($0)] } ?? ["event": .string(event)])
+                        : key.map { "\(event) \($0)" } ?? event
+                    guard Output.standardOutput(line) else { return reportOutputFailure(reporter) }
+                }
             case .migrate:
                 let timeout = Duration.milliseconds(Int64(arguments.timeout * 1000))
                 let sandbox = try SandboxKeyringBackend(applicationID: applicationID, timeout: timeout)
@@ -126,6 +136,20 @@ struct SecureStoreCommand {
         } catch {
             reporter.report(error: "ERR_KEY_CHAIN", message: "\(type(of: error))")
             return 2
+        }
+    }
+
+    /// A change as `watch` prints it: the event's name, and its key if it has one (keys are valid
+    /// keys, so they print as they are).
+    static func describe(_ change: SecureStoreChange) -> (event: String, key: String?) {
+        switch change {
+        case .added(let key): ("added", key)
+        case .changed(let key): ("changed", key)
+        case .removed(let key): ("removed", key)
+        case .locked: ("locked", nil)
+        case .unlocked: ("unlocked", nil)
+        case .serviceUnavailable: ("service-unavailable", nil)
+        case .serviceAvailable: ("service-available", nil)
         }
     }
 

@@ -99,6 +99,33 @@ struct CommandInputTests {
         #expect(try await !isStored(key))
     }
 
+    /// `watch` prints each change of its service as it happens, one line each (or one JSON object),
+    /// and nothing of another service.
+    @Test(arguments: [false, true])
+    func watchPrintsEachChangeOfItsServiceAsItHappens(json: Bool) async throws {
+        let outcome = try await bash(#"""
+            dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+            "$1" watch --app "$2" --service watched \#(json ? "--json" : "") > "$dir/out" 2> "$dir/err" &
+            watcher=$!
+            # Each step waits for the event before it, so writes never come close enough to merge.
+            seen() { for _ in $(seq 600); do [ "$(wc -l < "$dir/out")" -ge "$1" ] && return; sleep 0.05; done; }
+            for _ in $(seq 600); do grep -q watching "$dir/err" && break; sleep 0.05; done
+            printf a | "$1" set k --app "$2" --service watched; seen 1
+            printf b | "$1" set k --app "$2" --service watched; seen 2
+            printf c | "$1" set k --app "$2" --service elsewhere
+            "$1" delete k --app "$2" --service watched; seen 3
+            printf d | "$1" set end --app "$2" --service watched; seen 4
+            kill $watcher; wait $watcher; echo "status=$?"
+            cat "$dir/out"
+            "$1" clear --app "$2" --service watched; "$1" clear --app "$2" --service elsewhere
+            """#)
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        let expected = json
+            ? [#"{"event":"added","key":"k"}"#, #"{"event":"changed","key":"k"}"#, #"{"event":"removed","key":"k"}"#, #"{"event":"added","key":"end"}"#]
+            : ["added k", "changed k", "removed k", "added end"]
+        #expect(lines == ["status=143"] + expected, "\(outcome.standardOutput) \(outcome.standardError)")
+    }
+
     @Test func aLineTypedAtThePromptIsStored() async throws {
         let outcome = try await Subprocess.run(["/usr/bin/python3", Self.atTerminal, "type:typed value", "--", Subprocess.securestore, "set", "typed", "--app", app])
         #expect(outcome.standardOutput == "status=0 echo=on\n", "\(outcome.standardError)")
