@@ -49,9 +49,9 @@ struct HostileBusTests {
     /// timeout, whichever call it is, and nothing is changed.
     @Test(arguments: ["GetSecrets", "SearchItems", "CreateItem"])
     func aReplyThatNeverComesIsATimeoutNotAHang(method: String) async throws {
-        let script = #"printf v | "$1" set k --app dropped-test --timeout 2; echo "set=$?"; "$1" get k --app dropped-test --timeout 2; echo "get=$?""#
+        let script = #"printf v | "$1" set k --app dropped-test --timeout "$2"; echo "set=$?"; "$1" get k --app dropped-test --timeout "$2"; echo "get=$?""#
         let run = try await Subprocess.run([Self.withFakeService, "serve", "--drop-replies", method, "--",
-                                            "bash", "-c", script, "_", Subprocess.securestore])
+                                            "bash", "-c", script, "_", Subprocess.securestore, "\(Slack.seconds(2))"])
         let expected: [String: (set: String, get: String)] = [
             "GetSecrets": ("set=0", "get=75"), "SearchItems": ("set=75", "get=75"), "CreateItem": ("set=75", "get=1"),
         ]

@@ -18,12 +18,13 @@ struct ReliabilityTests {
         let outcome = try await Subprocess.run([
             Subprocess.withSecretService, "bash", "-c", """
                 '\(Self.probe)' writes --app killed-test --seconds 120 --timeout 3 --resume-file "$HOME/resume" \\
-                    --ready-file "$HOME/ready" > "$HOME/probe.txt" &
+                    --ready-file "$HOME/ready" --felt-file "$HOME/felt" > "$HOME/probe.txt" &
                 probe=$!
-                # Writes run until resumed; the kill comes once one has worked.
+                # Writes run until resumed; the kill comes once one has worked, and the new daemon
+                # once one has failed (a slow probe's retries would otherwise reach the new one).
                 for _ in $(seq 600); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
                 kill -KILL "$SECURESTORE_PROVIDER_PID"
-                sleep 1
+                for _ in $(seq 600); do [ -e "$HOME/felt" ] && break; sleep 0.1; done
                 \(Self.startNewDaemon)
                 sleep 0.5
                 touch "$HOME/resume"

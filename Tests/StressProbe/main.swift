@@ -5,10 +5,11 @@
 //       Scans its own writable memory (/proc/self/mem) for a live plaintext ("control=N",
 //       "control-zeroed=N"), then after a setBytes and ten getBytes whose arrays it zeroes
 //       ("reads=N", "after=N in=MAPPINGS").
-//   StressProbe writes --app A --seconds S --timeout T --resume-file F [--ready-file R]
+//   StressProbe writes --app A --seconds S --timeout T --resume-file F [--ready-file R] [--felt-file L]
 //       Writes fresh keys (w0, w1, ...) from 8 tasks until F exists (the script creates it once a
 //       new daemon runs; at most S seconds), noting each write that reported success and each
-//       failure (code, milliseconds), and creating R once a write has worked. Then reads back
+//       failure (code, milliseconds), creating R once a write has worked and L once one has
+//       failed. Then reads back
 //       every successful write, and makes new calls. Prints "verified=N", "mismatched=N", "failures=CODE:N,...",
 //       "slowest-failure-ms=N", "after-restart=ok|CODE".
 //   StressProbe down --app A --count N --timeout T [--write]
@@ -134,6 +135,7 @@ case "writes":
     let seconds = Double(option("--seconds", "3"))!
     let resumeFile = option("--resume-file", "/nonexistent")
     let readyFile = option("--ready-file", "/nonexistent")
+    let feltFile = option("--felt-file", "/nonexistent")
     let tally = Tally()
     let end = ContinuousClock.now + .seconds(seconds)
     await withTaskGroup(of: Void.self) { group in
@@ -152,6 +154,8 @@ case "writes":
                         _ = FileManager.default.createFile(atPath: readyFile, contents: nil)
                     } catch {
                         await tally.failed(describe(error), milliseconds(since: start))
+                        // The script waits for a failure before it starts a new daemon.
+                        _ = FileManager.default.createFile(atPath: feltFile, contents: nil)
                         try? await Task.sleep(for: .milliseconds(20))
                     }
                 }
