@@ -14,8 +14,8 @@
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
       --forge-replies answers SearchItems one second late, and meanwhile sends the caller, from
       a second connection, a reply with the same serial naming an item that does not exist.
-      --garble-secrets finds one item for every search, and answers GetSecrets with bytes no
-      session key decrypts.
+      --garble-secrets finds one item for every search, and answers GetSecrets with a secret whose
+      padding never checks out.
       --garble-writes FIRST:COUNT stores writes FIRST to FIRST+COUNT-1 (counting from 1) as other
       bytes while reporting success, as KWallet does when its session key went wrong.
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
@@ -204,7 +204,13 @@ class FakeService:
         if key is None:
             return (session, [], list(secret), content_type)
         if self.arguments.garble_secrets:
-            return (session, list(os.urandom(16)), list(os.urandom(32)), content_type)
+            # Ciphertext that decrypts, under the session's own key, to a block whose last byte
+            # is 0: never valid PKCS #7 padding. (Random bytes would decrypt to valid padding
+            # about once in 256, and be taken for a value: the algorithm has no MAC.)
+            iv = os.urandom(16)
+            encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+            value = encryptor.update(os.urandom(15) + b"\x00") + encryptor.finalize()
+            return (session, list(iv), list(value), content_type)
         iv = os.urandom(16)
         padder = padding.PKCS7(128).padder()
         encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
