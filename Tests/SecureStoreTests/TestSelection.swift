@@ -53,6 +53,8 @@ struct TestSelection: SuiteTrait, TestTrait, TestScoping {
 struct TestRunNotice {
     @Test(.enabled(if: !TestSelection.runsKeyringTests))
     func keyringTestsNeedScriptsTest() {
+        // Without a keyring, the contract suites run on InMemoryBackend alone.
+        #expect(BackendKind.allCases == [.inMemory])
         print("Note: the Secret Service tests were cancelled: each one \(TestSelection.keyringNotice).")
     }
 }

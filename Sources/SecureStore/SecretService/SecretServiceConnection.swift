@@ -55,12 +55,13 @@ final class SecretServiceConnection: @unchecked Sendable {
         g_dbus_connection_set_exit_on_close(bus, 0)
         provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
         ReplyRouter.shared.install(on: bus)
+        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
         // Without the signals nothing tells who owns the service, so no reply could be trusted.
+        // Checked once every property is set, so that deinit releases the proxy.
         guard SecretServiceSignals.watch(bus, cancellation) else {
             throw GLibError(domain: ServiceErrors.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
                             message: "The session bus refused to deliver the Secret Service's signals")
         }
-        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
     }
 
     /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
