@@ -10,7 +10,7 @@ import Testing
 struct CommandFuzzTests {
     /// 100,000 rounds of each in-process fuzzer (300 whole invocations); a tenth under a
     /// sanitizer, where each round costs tens of times more (Scripts/test runs them all).
-    static let rounds = Slack.scale > 1 ? 10_000 : 100_000
+    static let rounds = TimeScale.factor > 1 ? 10_000 : 100_000
 
     static let words = [
         "set", "get", "delete", "list", "clear", "exists", "migrate", "help", "-h", "--help", "--app", "--service",

@@ -14,8 +14,9 @@ struct CommandInputTests {
         try await Subprocess.run([Subprocess.securestore] + arguments + ["--app", app], input: input)
     }
 
-    func bash(_ script: String) async throws -> Subprocess.Outcome {
-        try await Subprocess.run(["bash", "-c", script, "_", Subprocess.securestore, app])
+    /// Runs the command with its input or output redirected: Tests/Scenarios/Command/redirected.sh.
+    func redirected(_ situation: String) async throws -> Subprocess.Outcome {
+        try await Subprocess.run(scenario: "Command/redirected", [situation, app])
     }
 
     func isStored(_ key: String) async throws -> Bool {
@@ -30,15 +31,14 @@ struct CommandInputTests {
     }
 
     @Test func standardInputIsCappedAndALargerValueIsRefusedBeforeItsEnd() async throws {
-        // `yes` never ends: a command that read to the end of its input would never return.
-        let endless = try await bash(#"timeout 60 bash -c 'yes | "$1" set endless --app "$2"' _ "$1" "$2"; echo "status=$?""#)
+        let endless = try await redirected("endless-input")
         #expect(endless.standardOutput == "status=64\n", "\(endless.standardError)")
         #expect(endless.standardError.contains("ERR_VALUE_TOO_LARGE"))
         #expect(try await !isStored("endless"))
 
         let largest = String(repeating: "z", count: SecureStore.maximumValueSize)
         #expect(try await run(["set", "largest"], input: largest + "\r\n").status == 0)
-        let read = try await bash(#""$1" get largest --app "$2" --raw | wc -c"#)
+        let read = try await redirected("byte-count")
         #expect(read.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "\(SecureStore.maximumValueSize)")
         #expect(try await run(["set", "over"], input: largest + "z").status == 64)
         #expect(try await !isStored("over"))
@@ -47,7 +47,7 @@ struct CommandInputTests {
 
     @Test func aReadErrorStoresNothing() async throws {
         // A directory as standard input: read() fails with EISDIR.
-        let outcome = try await bash(#""$1" set unread --app "$2" < /"#)
+        let outcome = try await redirected("directory-input")
         #expect(outcome.status == 74, "\(outcome.standardError)")
         #expect(outcome.standardError.contains("ERR_IO"))
         #expect(try await !isStored("unread"))
@@ -55,10 +55,10 @@ struct CommandInputTests {
 
     @Test func outputThatCannotBeWrittenIsAFailure() async throws {
         #expect(try await run(["set", "printed"], input: "value").status == 0)
-        let full = try await bash(#""$1" get printed --app "$2" > /dev/full"#)
+        let full = try await redirected("full-output")
         #expect(full.status == 74, "\(full.standardError)")
         #expect(!full.standardError.contains("value"))
-        let list = try await bash(#""$1" list --app "$2" > /dev/full"#)
+        let list = try await redirected("full-list")
         #expect(list.status == 74, "\(list.standardError)")
         _ = try await run(["clear"])
     }
@@ -103,22 +103,7 @@ struct CommandInputTests {
     /// and nothing of another service.
     @Test(arguments: [false, true])
     func watchPrintsEachChangeOfItsServiceAsItHappens(json: Bool) async throws {
-        let outcome = try await bash(#"""
-            dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
-            "$1" watch --app "$2" --service watched \#(json ? "--json" : "") > "$dir/out" 2> "$dir/err" &
-            watcher=$!
-            # Each step waits for the event before it, so writes never come close enough to merge.
-            seen() { for _ in $(seq 600); do [ "$(wc -l < "$dir/out")" -ge "$1" ] && return; sleep 0.05; done; }
-            for _ in $(seq 600); do grep -q watching "$dir/err" && break; sleep 0.05; done
-            printf a | "$1" set k --app "$2" --service watched; seen 1
-            printf b | "$1" set k --app "$2" --service watched; seen 2
-            printf c | "$1" set k --app "$2" --service elsewhere
-            "$1" delete k --app "$2" --service watched; seen 3
-            printf d | "$1" set end --app "$2" --service watched; seen 4
-            kill $watcher; wait $watcher; echo "status=$?"
-            cat "$dir/out"
-            "$1" clear --app "$2" --service watched; "$1" clear --app "$2" --service elsewhere
-            """#)
+        let outcome = try await Subprocess.run(scenario: "Command/watch", [app] + (json ? ["--json"] : []))
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
         let expected = json
             ? [#"{"event":"added","key":"k"}"#, #"{"event":"changed","key":"k"}"#, #"{"event":"removed","key":"k"}"#, #"{"event":"added","key":"end"}"#]

@@ -14,23 +14,7 @@ struct DesktopPromptTests {
 
     @Test func concurrentReadsShareOneDialogCancelFailsThemAndTheStoreStaysUsable() async throws {
         try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let outcome = try await Subprocess.onDesktop("""
-            for key in a b c; do printf "value-$key" | $SECURESTORE set $key --app desktop-test; done
-            lock_login
-            $LOCKED_KEYRING --app desktop-test --rounds 2 a b c > "$HOME/rounds.txt" &
-            reader=$!
-            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
-            sleep 1
-            echo "dialogs while three reads wait: $($UNLOCK_DIALOG count)"
-            $UNLOCK_DIALOG screenshot '\(Self.screenshot.path)'
-            $UNLOCK_DIALOG cancel
-            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
-            sleep 1
-            echo "dialogs in round two: $($UNLOCK_DIALOG count)"
-            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
-            wait $reader; echo "exit=$?"
-            cat "$HOME/rounds.txt"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/shared-dialog", [Self.screenshot.path])
         let lines = Self.lines(outcome)
         #expect(lines.contains("dialogs while three reads wait: 1"), "\(outcome.standardError)")
         #expect(lines.contains("dialogs in round two: 1"))
@@ -42,35 +26,17 @@ struct DesktopPromptTests {
         #expect(FileManager.default.fileExists(atPath: Self.screenshot.path))
     }
 
+    /// The read, given 60 s, fails as locked (77) rather than timing out (75) behind a dialog.
     @Test func noInteractionFailsFastAndNeverShowsADialog() async throws {
-        let outcome = try await Subprocess.onDesktop("""
-            printf 'kept' | $SECURESTORE set token --app desktop-test
-            lock_login
-            start=$(date +%s%N)
-            $SECURESTORE get token --app desktop-test --no-interaction; echo "get=$?"
-            echo "milliseconds=$(( ($(date +%s%N) - start) / 1000000 ))"
-            sleep 1
-            echo "dialogs=$($UNLOCK_DIALOG count)"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/no-interaction")
         let lines = Self.lines(outcome)
         #expect(lines.contains("get=77"), "\(outcome.standardError)")
         #expect(lines.contains("dialogs=0"))
         #expect(!outcome.standardError.contains("SystemPrompter"), "no dialog was even asked for")
-        let milliseconds = lines.first { $0.hasPrefix("milliseconds=") }.flatMap { Int($0.dropFirst(13)) }
-        #expect((milliseconds ?? .max) < Slack.milliseconds(2000))
     }
 
     @Test func checkingAndListingNeverShowADialogEvenWhenAllowed() async throws {
-        let probe = Subprocess.binDirectory.appendingPathComponent("StressProbe").path
-        let outcome = try await Subprocess.onDesktop("""
-            printf 'kept' | $SECURESTORE set token --app desktop-test
-            lock_login
-            $SECURESTORE exists token --app desktop-test; echo "exists=$?"
-            echo "list=$($SECURESTORE list --app desktop-test)"
-            '\(probe)' available --app desktop-test --interaction
-            sleep 1
-            echo "dialogs=$($UNLOCK_DIALOG count)"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/check-and-list")
         let lines = Self.lines(outcome)
         #expect(lines.contains("exists=0"), "\(outcome.standardOutput)\(outcome.standardError)")
         #expect(lines.contains("list=token"))
@@ -82,19 +48,7 @@ struct DesktopPromptTests {
     @Test func aWriteToAKeyringHiddenByItsLockUnlocksThenReplacesTheHiddenItem() async throws {
         // After a crash, D-Bus starts a daemon whose keyring is locked and hides its items even
         // from searches: the write must unlock first and then replace the item, not add one.
-        let outcome = try await Subprocess.onDesktop("""
-            printf 'old' | $SECURESTORE set token --app hidden-desktop-test
-            kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
-            # Another accessibility: only a search after the unlock finds the old item to replace
-            # (same attributes would be merged by the daemon anyway).
-            printf 'new' | $SECURESTORE set token --app hidden-desktop-test --accessible AFTER_FIRST_UNLOCK &
-            writer=$!
-            $UNLOCK_DIALOG wait 15 >/dev/null || { echo "no dialog"; exit 1; }
-            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
-            wait $writer; echo "set=$?"
-            echo "value=$($SECURESTORE get token --app hidden-desktop-test --no-interaction)"
-            echo "items=$(secret-tool search --all application hidden-desktop-test 2>&1 | grep -c '^label = ')"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/hidden-items")
         let lines = Self.lines(outcome)
         #expect(lines.contains("set=0"), "\(outcome.standardOutput)\(outcome.standardError)")
         #expect(lines.contains("value=new"))
@@ -102,21 +56,7 @@ struct DesktopPromptTests {
     }
 
     @Test func aWrongPasswordThenCancelLosesNothing() async throws {
-        let outcome = try await Subprocess.onDesktop("""
-            printf 'kept' | $SECURESTORE set token --app desktop-test
-            lock_login
-            $LOCKED_KEYRING --app desktop-test --rounds 2 token > "$HOME/rounds.txt" &
-            reader=$!
-            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
-            $UNLOCK_DIALOG type not-the-password
-            sleep 1.5
-            echo "dialogs after a wrong password: $($UNLOCK_DIALOG count)"
-            $UNLOCK_DIALOG cancel
-            $UNLOCK_DIALOG wait 15 >/dev/null || exit 1
-            $UNLOCK_DIALOG type "$KEYRING_PASSWORD"
-            wait $reader
-            cat "$HOME/rounds.txt"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/wrong-password")
         let lines = Self.lines(outcome)
         #expect(lines.contains("dialogs after a wrong password: 1"), "the dialog asks again: \(outcome.standardError)")
         #expect(lines.contains("round 1 token: ERR_AUTHENTICATION_CANCELED"))
@@ -127,16 +67,7 @@ struct DesktopPromptTests {
     /// prompter can take several seconds to start, and a call that timed out before there was a
     /// dialog would test nothing.
     @Test func aDialogLeftOpenPastTheTimeoutTimesOutAndGoesAway() async throws {
-        let outcome = try await Subprocess.onDesktop("""
-            printf 'kept' | $SECURESTORE set token --app desktop-test
-            lock_login
-            $SECURESTORE get token --app desktop-test --timeout \(Int(Slack.seconds(12))) &
-            reader=$!
-            $UNLOCK_DIALOG wait 20 >/dev/null && echo "dialog shown"
-            wait $reader; echo "get=$?"
-            sleep 1
-            echo "dialogs afterwards=$($UNLOCK_DIALOG count)"
-            """)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/dialog-timeout", ["\(Int(TimeScale.seconds(12)))"])
         let lines = Self.lines(outcome)
         #expect(lines.contains("dialog shown"), "\(outcome.standardError)")
         #expect(lines.contains("get=75"))

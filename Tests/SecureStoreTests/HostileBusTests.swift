@@ -49,9 +49,9 @@ struct HostileBusTests {
     /// timeout, whichever call it is, and nothing is changed.
     @Test(arguments: ["GetSecrets", "SearchItems", "CreateItem"])
     func aReplyThatNeverComesIsATimeoutNotAHang(method: String) async throws {
-        let script = #"printf v | "$1" set k --app dropped-test --timeout "$2"; echo "set=$?"; "$1" get k --app dropped-test --timeout "$2"; echo "get=$?""#
-        let run = try await Subprocess.run([Self.withFakeService, "serve", "--drop-replies", method, "--",
-                                            "bash", "-c", script, "_", Subprocess.securestore, "\(Slack.seconds(2))"])
+        let run = try await Subprocess.run([Self.withFakeService, "serve", "--drop-replies", method, "--"]
+                                           + Subprocess.scenario("Hostile/dropped-reply", ["\(TimeScale.seconds(2))"]),
+                                           environment: Subprocess.scenarioEnvironment([:]))
         let expected: [String: (set: String, get: String)] = [
             "GetSecrets": ("set=0", "get=75"), "SearchItems": ("set=75", "get=75"), "CreateItem": ("set=75", "get=1"),
         ]
@@ -69,9 +69,8 @@ struct HostileBusTests {
         ("1:9", "the item it made was removed", nil),
     ] as [(String, String, String?)])
     func aWriteNoAttemptVerifiesLeavesThePreviousValueOrNoItem(garbled: String, outcome: String, left: String?) async throws {
-        let script = #"printf old | "$1" set k --app undo-test; printf new | "$1" set k --app undo-test; echo "set=$?" >&2; "$1" get k --app undo-test"#
-        let run = try await Subprocess.run([Self.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--",
-                                            "bash", "-c", script, "_", Subprocess.securestore])
+        let run = try await Subprocess.run([Self.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--"]
+                                           + Subprocess.scenario("Hostile/undone-write"), environment: Subprocess.scenarioEnvironment([:]))
         #expect(run.standardError.contains("set=2") && run.standardError.contains(outcome), "\(run.standardError)")
         #expect(run.standardOutput == left.map { $0 + "\n" } ?? "", "\(run.standardOutput.debugDescription)")
         #expect(run.status == (left == nil ? 1 : 0))

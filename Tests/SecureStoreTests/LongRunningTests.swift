@@ -10,7 +10,7 @@ struct LongRunningTests {
     /// timeout. A timer per call kept in libdispatch's heap until its deadline (about 1.7 KB each)
     /// would grow it by tens of MB; the bound leaves room for the allocator's own noise and is
     /// still far below that.
-    @Test(.disabled(if: Slack.scale > 1, "Under a sanitizer, resident memory is the sanitizer's: AddressSanitizer keeps freed memory in quarantine and grows its shadow, so a growth bound means nothing there. Scripts/test runs this test."))
+    @Test(.disabled(if: TimeScale.factor > 1, "Under a sanitizer, resident memory is the sanitizer's: AddressSanitizer keeps freed memory in quarantine and grows its shadow, so a growth bound means nothing there. Scripts/test runs this test."))
     func sustainedLoadWithALongTimeoutKeepsMemoryFlat() async throws {
         let outcome = try await Subprocess.run([
             Subprocess.withSecretService, Self.benchmark, "--soak", "40000", "--timeout", "300", "--every", "10000",

@@ -7,7 +7,7 @@ import Testing
 /// runs in a process of its own (`StressProbe memory-scan`), where nothing else allocates, frees
 /// or reads meanwhile, and first proves it sees a live copy.
 @Suite("Secrets in memory", TestSelection(), .tags(.keyring),
-       .disabled(if: Slack.scale > 1, "Under a sanitizer the writable mappings include terabytes of shadow memory; Scripts/test runs this suite."))
+       .disabled(if: TimeScale.factor > 1, "Under a sanitizer the writable mappings include terabytes of shadow memory; Scripts/test runs this suite."))
 struct SecretsInMemoryTests {
     @Test func afterSetBytesAndGetBytesThePlaintextIsNowhere() async throws {
         let probe = Subprocess.binDirectory.appendingPathComponent("StressProbe").path

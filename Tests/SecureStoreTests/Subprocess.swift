@@ -27,15 +27,30 @@ enum Subprocess {
     static var withDisplay: String { packageRoot.appendingPathComponent("Scripts/with-display").path }
     static var withSandbox: String { packageRoot.appendingPathComponent("Scripts/with-sandbox").path }
 
-    /// Runs a bash `script` on the host side of Scripts/with-sandbox: `$SECURESTORE` is the
-    /// command, `in_sandbox APP CMD...` runs CMD in APP's sandbox, and everything else runs on
-    /// the host's private session (with its unlocked gnome-keyring).
-    static func aroundSandbox(_ script: String, environment: [String: String?] = [:]) async throws -> Outcome {
-        var environment = environment
-        environment["SECURESTORE"] = securestore
-        environment["SECURESTORE_BIN"] = binDirectory.path
-        let prelude = "set -u\nin_sandbox() { \"$SECURESTORE_IN_SANDBOX\" \"$@\"; }\n"
-        return try await run([withSandbox, "--host", "bash", "-c", prelude + script], environment: environment)
+    static var probe: String { binDirectory.appendingPathComponent("StressProbe").path }
+
+    /// The command line that runs the scenario `name` (the shell program
+    /// Tests/Scenarios/NAME.sh) with `arguments`.
+    static func scenario(_ name: String, _ arguments: [String] = []) -> [String] {
+        ["bash", packageRoot.appendingPathComponent("Tests/Scenarios/\(name).sh").path] + arguments
+    }
+
+    /// What every scenario is given (Tests/Scenarios/lib.sh): `$SECURESTORE`, `$PROBE`,
+    /// `$SECURESTORE_BIN`, with `environment`'s changes.
+    static func scenarioEnvironment(_ environment: [String: String?]) -> [String: String?] {
+        ["SECURESTORE": securestore, "PROBE": probe, "SECURESTORE_BIN": binDirectory.path].merging(environment) { $1 }
+    }
+
+    /// Runs the scenario `name` in this process's session.
+    static func run(scenario name: String, _ arguments: [String] = [], environment: [String: String?] = [:]) async throws -> Outcome {
+        try await run(scenario(name, arguments), environment: scenarioEnvironment(environment))
+    }
+
+    /// Runs the scenario `name` on the host side of Scripts/with-sandbox, where `in_sandbox APP
+    /// CMD...` runs CMD in APP's sandbox and everything else runs on the host's private session
+    /// (with its unlocked gnome-keyring).
+    static func aroundSandbox(scenario name: String, _ arguments: [String] = [], environment: [String: String?] = [:]) async throws -> Outcome {
+        try await run([withSandbox, "--host"] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 
     /// Runs `arguments` with this process's environment changed by `environment` (a `nil`
@@ -150,42 +165,37 @@ enum Subprocess {
         }
     }
 
-    /// Runs a bash `script` inside a private D-Bus session with its own unlocked
-    /// gnome-keyring-daemon ($SECURESTORE_PROVIDER_PID), with `$SECURESTORE` set to the CLI.
-    static func inPrivateKeyring(_ script: String, environment: [String: String?] = [:]) async throws -> Outcome {
-        var environment = environment
-        environment["SECURESTORE"] = securestore
-        return try await run([withSecretService, "bash", "-c", "set -u\n" + script], environment: environment)
+    /// Runs the scenario `name` inside a private D-Bus session with its own unlocked
+    /// gnome-keyring-daemon (or `SECURESTORE_PROVIDER`'s provider).
+    static func inPrivateKeyring(scenario name: String, _ arguments: [String] = [], environment: [String: String?] = [:]) async throws -> Outcome {
+        try await run([withSecretService] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 
-    /// Like ``inPrivateKeyring(_:environment:)``, on a private X display (Xvfb) where the
-    /// Secret Service's unlock dialog can appear. `$UNLOCK_DIALOG` drives it, `$LOCKED_KEYRING`
-    /// is the LockedKeyring example, and `lock_login` locks the login keyring.
-    static func onDesktop(_ script: String) async throws -> Outcome {
+    /// Runs `arguments` inside a private D-Bus session with its own unlocked gnome-keyring-daemon.
+    static func inPrivateKeyring(_ arguments: [String], environment: [String: String?] = [:]) async throws -> Outcome {
+        try await run([withSecretService] + arguments, environment: environment)
+    }
+
+    /// Like ``inPrivateKeyring(scenario:_:environment:)``, on a private X display (Xvfb) where
+    /// the Secret Service's unlock dialog can appear. `$UNLOCK_DIALOG` drives it and
+    /// `$LOCKED_KEYRING` is the LockedKeyring example.
+    static func onDesktop(scenario name: String, _ arguments: [String] = []) async throws -> Outcome {
         let environment = [
-            "SECURESTORE": securestore,
             "LOCKED_KEYRING": binDirectory.appendingPathComponent("LockedKeyring").path,
             "UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path,
         ]
-        let prelude = """
-            set -u
-            lock_login() {
-              gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
-                --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
-            }
-
-            """
-        return try await run([withDisplay, withSecretService, "bash", "-c", prelude + script], environment: environment)
+        return try await run([withDisplay, withSecretService] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 }
 
 import Synchronization
 
-/// The bounds that tell "failed fast" from "waited for a dialog or a timeout". A sanitizer
-/// slows every process down, so Scripts/test-sanitized sets SECURESTORE_TEST_TIME_SCALE.
-enum Slack {
-    static let scale = ProcessInfo.processInfo.environment["SECURESTORE_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
+/// How much slower every process runs under a sanitizer (Scripts/test-sanitized sets
+/// SECURESTORE_TEST_TIME_SCALE): the time a test gives a dialog or a fake service's timeout is
+/// scaled by it. Durations are checked against the timeouts in play (before the store's, or
+/// GDBus's 25 s), never against how fast a machine is.
+enum TimeScale {
+    static let factor = ProcessInfo.processInfo.environment["SECURESTORE_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
 
-    static func milliseconds(_ bound: Int) -> Int { Int(Double(bound) * scale) }
-    static func seconds(_ bound: Double) -> Double { bound * scale }
+    static func seconds(_ duration: Double) -> Double { duration * factor }
 }

@@ -31,7 +31,8 @@
 //       "write=ok|wrong|CODE".
 //   StressProbe busy-available --app A
 //       Opens its connection (one isAvailable()), starts 800 concurrent setItems, then asks
-//       isAvailable() again while they queue; prints "available=true|false ms=N".
+//       isAvailable() again while they queue; prints "available=true|false ms=N",
+//       "writes-queued=800" and "writes-finished-before=N" (those done when it answered).
 //   StressProbe impostor
 //       Takes the name org.freedesktop.secrets on the session bus and answers every method
 //       call with a reply of the wrong shape (one string), as a broken or hostile service
@@ -256,16 +257,24 @@ case "idle-restart":
     }
     await sayWhetherWritesWork("write", key: "after")
 case "busy-available":
+    // Whether isAvailable answers before the writes queued ahead of it are done.
     _ = await store.isAvailable()
+    let queued = 800
+    let finished = FinishedCount()
     let writers = Task {
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<800 { group.addTask { try? await store.setItem("busy\(index)", "v") } }
+            for index in 0..<queued {
+                group.addTask { try? await store.setItem("busy\(index)", "v"); await finished.add() }
+            }
         }
     }
     try await Task.sleep(for: .milliseconds(200))
     let start = ContinuousClock.now
     let available = await store.isAvailable()
+    let finishedBefore = await finished.count
     say("available=\(available) ms=\(milliseconds(since: start))")
+    say("writes-queued=\(queued)")
+    say("writes-finished-before=\(finishedBefore)")
     writers.cancel()
     exit(0)
 case "impostor":
@@ -353,4 +362,10 @@ case "writer":
 default:
     say("usage: see the comment at the top of Tests/StressProbe/main.swift")
     exit(2)
+}
+
+/// How many of a group's tasks have finished.
+actor FinishedCount {
+    private(set) var count = 0
+    func add() { count += 1 }
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# A read whose dialog nobody answers within its timeout: `dialog-timeout.sh SECONDS`.
+# shellcheck source=Tests/Scenarios/lib.sh
+. "$(dirname "$0")/../lib.sh"
+printf 'kept' | "$S" set token --app desktop-test
+lock_login
+"$S" get token --app desktop-test --timeout "$1" &
+reader=$!
+"$UNLOCK_DIALOG" wait 20 >/dev/null && echo "dialog shown"
+wait $reader; echo "get=$?"
+sleep 1
+echo "dialogs afterwards=$("$UNLOCK_DIALOG" count)"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# A read of a locked keyring without interaction, on a desktop that could show a dialog.
+# shellcheck source=Tests/Scenarios/lib.sh
+. "$(dirname "$0")/../lib.sh"
+printf 'kept' | "$S" set token --app desktop-test
+lock_login
+"$S" get token --app desktop-test --no-interaction --timeout 60; echo "get=$?"
+sleep 1
+echo "dialogs=$("$UNLOCK_DIALOG" count)"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# A read cancelled while the daemon is stopped, on a connection that worked before.
+# shellcheck source=Tests/Scenarios/lib.sh
+. "$(dirname "$0")/../lib.sh"
+printf 'old value' | "$S" set target --app cancel-test
+stop_daemon() { kill -STOP "$SECURESTORE_PROVIDER_PID"; }
+probe_meeting stop_daemon true cancel --app cancel-test --after-ms 300 --timeout 60 --read
+kill -CONT "$SECURESTORE_PROVIDER_PID"; sleep 0.3
+echo "after=$("$S" get target --app cancel-test)"

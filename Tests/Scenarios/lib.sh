@@ -1,0 +1,115 @@
+# shellcheck shell=bash
+# What every scenario shares; each sources this first. Scenarios run inside a private session
+# (Scripts/with-secret-service, and Scripts/with-display or Scripts/with-sandbox around it) with:
+#   $SECURESTORE                the command, also as $S
+#   $PROBE                      the StressProbe test program
+#   $SECURESTORE_BIN            the build's executables
+#   $SECURESTORE_PROVIDER_PID   the provider's daemon; $KEYRING_PASSWORD gnome-keyring's password
+set -u
+# shellcheck disable=SC2034  # for the scenarios that source this
+S=$SECURESTORE
+
+# Locks GNOME Keyring's login keyring, as the desktop's screen lock does.
+lock_login() {
+  gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+    --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
+}
+
+# Runs CMD in APP's sandbox: `in_sandbox APP CMD...` (Scripts/with-sandbox --host only).
+in_sandbox() { "$SECURESTORE_IN_SANDBOX" "$@"; }
+
+# `timed CMD...` prints "STATUS MILLISECONDS"; CMD's standard error is left in $HOME/err.
+timed() {
+  local start status
+  start=$(date +%s%N)
+  "$@" >/dev/null 2>"$HOME/err"; status=$?
+  echo "$status $(( ($(date +%s%N) - start) / 1000000 ))"
+}
+
+# Starts a new, unlocked gnome-keyring-daemon on the same keyring files as $replacement (for the
+# scenario to kill at its end) and prints "restarted" once it serves.
+start_new_daemon() {
+  gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+  # shellcheck disable=SC2034  # for the scenario to kill
+  replacement=$!
+  gdbus wait --session --timeout 5 org.freedesktop.secrets && echo "restarted"
+}
+
+# Prints the item path of KEY of application APP: `item_path APP KEY`.
+item_path() {
+  gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+    --method org.freedesktop.Secret.Service.SearchItems "{'application': '$1', 'key': '$2'}" |
+    grep -o "/org/freedesktop/secrets/collection/[^']*" | head -1
+}
+
+# `probe_meeting HARM WARM PROBE-ARGUMENTS...` runs the probe after the function HARM, or, with
+# WARM true, lets it make one call first (which opens its connection) and does the harm while
+# it waits: a long-running app meets faults that way. Returns the probe's status.
+probe_meeting() {
+  local harm=$1 warm=$2 running
+  shift 2
+  if [ "$warm" != true ]; then "$harm"; "$PROBE" "$@"; return; fi
+  "$PROBE" "$@" --warm --ready-file "$HOME/ready" --resume-file "$HOME/resume" &
+  running=$!
+  for _ in $(seq 100); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
+  "$harm"
+  touch "$HOME/resume"
+  wait $running
+}
+
+# Another client's writes, as secret-tool makes them, to items of SecureStore's schema (service
+# "app"): `store_item APP KEY VALUE ACCESSIBLE` and `clear_item APP KEY`.
+store_item() {
+  printf %s "$3" | secret-tool store --label=t xdg:schema dev.securestore.Item application "$1" service app \
+    key "$2" accessible "$4" synchronizable false
+}
+clear_item() {
+  secret-tool clear xdg:schema dev.securestore.Item application "$1" service app key "$2" synchronizable false
+}
+
+# Another client's edit of an item's attributes over D-Bus (what Seahorse does), giving the item
+# at PATH the key NEW-KEY: `edit_key APP PATH NEW-KEY ACCESSIBLE`.
+edit_key() {
+  gdbus call --session --dest org.freedesktop.secrets --object-path "$2" \
+    --method org.freedesktop.DBus.Properties.Set org.freedesktop.Secret.Item Attributes \
+    "<{'xdg:schema': 'dev.securestore.Item', 'application': '$1', 'service': 'app', 'key': '$3', 'accessible': '$4', 'synchronizable': 'false'}>" >/dev/null
+}
+
+# Counts the Secret portal's requests on the host's bus: `start_portal_monitor` starts
+# dbus-monitor, and `portal_requests` stops it and prints "requests=N" and, for a failure's
+# message, "trace: TIME MEMBER" for each request sent and each answer (`Response`) given.
+start_portal_monitor() {
+  dbus-monitor --session "interface='org.freedesktop.portal.Secret',member='RetrieveSecret'" \
+    "interface='org.freedesktop.portal.Request',member='Response'" > "$HOME/monitor" 2>&1 &
+  monitor=$!
+  for _ in $(seq 100); do [ -s "$HOME/monitor" ] && break; sleep 0.05; done
+}
+portal_requests() {
+  sleep 0.5; kill "$monitor"
+  echo "requests=$(grep -c 'member=RetrieveSecret' "$HOME/monitor")"
+  grep -E 'member=(RetrieveSecret|Response)' "$HOME/monitor" | sed -E 's/^.* time=([0-9.]+) .*member=([A-Za-z]+).*$/trace: \1 \2/'
+}
+
+# Starts the CredentialFlow example's server in $HOME, its password in `password` (first
+# "first"): $url is its address, $server its process.
+# shellcheck disable=SC2034  # for the scenario
+start_credential_flow_server() {
+  cd "$HOME" || exit 1
+  printf first > password
+  "$SECURESTORE_BIN/CredentialFlow" serve --password-file password --port-file port &
+  server=$!
+  for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
+  url="http://127.0.0.1:$(cat port)"
+}
+
+# Starts `StressProbe watch --app APP` in $HOME as $watcher, its events in $HOME/events, and
+# waits until it watches.
+# shellcheck disable=SC2034  # for the scenario
+start_watcher() {
+  cd "$HOME" || exit 1
+  : > events
+  "$PROBE" watch --app "$1" >> events 2>&1 &
+  watcher=$!
+  for _ in $(seq 600); do grep -qx watching events && return; sleep 0.1; done
+  echo "never: watching" >> events
+}
