@@ -46,25 +46,32 @@ item_path() {
 # WARM true, lets it make one call first (which opens its connection) and does the harm while
 # it waits: a long-running app meets faults that way. Returns the probe's status.
 probe_meeting() {
-  local harm=$1 warm=$2 running
+  local harm=$1 warm=$2 probe_pid
   shift 2
   if [ "$warm" != true ]; then "$harm"; "$PROBE" "$@"; return; fi
   "$PROBE" "$@" --warm --ready-file "$HOME/ready" --resume-file "$HOME/resume" &
-  running=$!
+  probe_pid=$!
   for _ in $(seq 100); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
   "$harm"
   touch "$HOME/resume"
-  wait $running
+  wait $probe_pid
 }
 
 # Another client's writes, as secret-tool makes them, to items of SecureStore's schema (service
-# "app"): `store_item APP KEY VALUE ACCESSIBLE` and `clear_item APP KEY`.
+# "app"): `store_item APP KEY VALUE ACCESSIBLE` and `clear_item APP KEY`. Each is tried three
+# times: secret-tool's own transfer sessions with KWallet fail now and then, as anyone's do.
 store_item() {
-  printf %s "$3" | secret-tool store --label=t xdg:schema dev.securestore.Item application "$1" service app \
-    key "$2" accessible "$4" synchronizable false
+  for _ in 1 2 3; do
+    printf %s "$3" | secret-tool store --label=t xdg:schema dev.securestore.Item application "$1" service app \
+      key "$2" accessible "$4" synchronizable false && return
+  done
+  return 1
 }
 clear_item() {
-  secret-tool clear xdg:schema dev.securestore.Item application "$1" service app key "$2" synchronizable false
+  for _ in 1 2 3; do
+    secret-tool clear xdg:schema dev.securestore.Item application "$1" service app key "$2" synchronizable false && return
+  done
+  return 1
 }
 
 # Another client's edit of an item's attributes over D-Bus (what Seahorse does), giving the item
@@ -112,4 +119,28 @@ start_watcher() {
   watcher=$!
   for _ in $(seq 600); do grep -qx watching events && return; sleep 0.1; done
   echo "never: watching" >> events
+}
+
+# Stops the provider ($provider_now, at first $SECURESTORE_PROVIDER_PID) and starts a new one on the
+# same keyring files, unlocked, as $provider_now; prints "restarted" once it serves. KWallet keeps a
+# write's secret only in memory for a few seconds (its attributes at once), so its wallet is
+# closed first, which saves it.
+# shellcheck source=Scripts/lib/providers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../Scripts/lib/providers.sh"
+provider_now=$SECURESTORE_PROVIDER_PID
+restart_provider() {
+  if [ "${SECURESTORE_PROVIDER:-gnome-keyring}" = kwallet ]; then
+    gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+      --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null
+  fi
+  kill "$provider_now"
+  for _ in $(seq 50); do kill -0 "$provider_now" 2>/dev/null || break; sleep 0.1; done
+  wait_name_released
+  case ${SECURESTORE_PROVIDER:-gnome-keyring} in
+  kwallet) start_kwallet ;;
+  keepassxc) start_keepassxc ;;
+  *) start_gnome_keyring ;;
+  esac || { echo "the provider did not come back: $failure" >&2; return 1; }
+  provider_now=$provider_pid
+  echo "restarted"
 }

@@ -39,7 +39,7 @@ struct ReliabilityTests {
         #expect(Self.value("after-restart", in: outcome) == "ok", "the same process works again without a restart")
     }
 
-    @Test func aDaemonReplacedBetweenCallsIsUsedByTheNextCall() async throws {
+    @Test(.tags(.everyProvider)) func aDaemonReplacedBetweenCallsIsUsedByTheNextCall() async throws {
         // No call is in flight when the daemon dies, so nothing tells the process before its
         // next call that its connection's transfer session belonged to the old daemon.
         let outcome = try await Subprocess.inPrivateKeyring(scenario: "Reliability/idle-restart", environment: Self.noActivation)

@@ -326,7 +326,7 @@ case "reader":
             }
         case "stats":
             #if canImport(CLibSecret)
-            say("remembered=\(SecretServiceBackend.rememberedReads)")
+            say("remembered=\(SecretServiceBackend.rememberedReads) lock-recalled=\(SecretServiceBackend.recalledLockStates)")
             #endif
         default:
             say("? \(line)")

@@ -100,7 +100,16 @@ enum ProviderQuirks {
     /// there: a remembered path's read asks for the secret itself). Measured on GNOME Keyring
     /// only, so only there.
     static func signalsAnnounceEveryChange(_ provider: SecretServiceProvider) -> Bool {
-        provider == .gnomeKeyring
+        provider == .gnomeKeyring || provider == .keePassXC
+    }
+
+    /// Whether the provider announces a collection's lock and unlock with a collection signal
+    /// before it answers the next call, which remembering the lock state relies on (see
+    /// `LockStateMemory`). `dbus-monitor` shows `Service.CollectionChanged` on a lock through
+    /// the Secret Service on all three (GNOME Keyring adds `PropertiesChanged`); the coherence
+    /// test checks each.
+    static func signalsAnnounceLockChanges(_ provider: SecretServiceProvider) -> Bool {
+        provider != .other
     }
 
     /// Whether a collection signal was sent on an alias's path (`.../aliases/default`). KWallet

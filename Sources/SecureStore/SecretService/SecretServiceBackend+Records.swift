@@ -20,7 +20,7 @@ extension SecretServiceBackend {
             let attributes = [Attribute.schema: Self.schemaName].merging(ItemSchema.namespace(applicationID: self.applicationID, accessGroup)) { $1 }
             let found = try await connection.searchItems(attributes, timeout: self.timeout)
             let paths = found.unlocked + found.locked
-            if paths.isEmpty, try await connection.isLocked(collectionAt: BlockingCall.defaultCollection, timeout: self.timeout) {
+            if paths.isEmpty, try await connection.isDefaultCollectionLocked(timeout: self.timeout) {
                 throw BlockingCall.hiddenByLock
             }
             return try await connection.attributes(ofItemsAt: paths, timeout: self.timeout).values.map(ItemSchema.record)

@@ -21,7 +21,11 @@ extension SecretServiceBackend {
             // Three tries: the kept connection, then new ones (a KWallet session whose key
             // exchange failed fails again on the same connection; a new one is almost always sound).
             for attempt in 1...3 {
-                let kept = Self.sharedConnection.withLock { $0 }
+                var kept = Self.sharedConnection.withLock { $0 }
+                if let stale = kept, !stale.servesCurrentOwner {
+                    Self.forget(stale)
+                    kept = nil
+                }
                 let connection = if let kept { kept } else { try await Self.openConnection(timeout: timeout) }
                 do {
                     return try await work(connection)

@@ -207,7 +207,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         // Before the search, where the provider needs it (it would hold the search, or show a
         // dialog, while locked): that answer also serves a miss below.
         let lockedReadFirst = ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider)
-        if lockedReadFirst, try await connection.isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout) {
+        if lockedReadFirst, try await connection.isDefaultCollectionLocked(timeout: timeout) {
             return .undecided
         }
         let selection = attributes(key: key, options: options, isSynchronizable: nil)
@@ -220,7 +220,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         if found.unlocked.isEmpty && found.locked.isEmpty {
             // A locked keyring may hide its items even from searches (see unlockIfMissMayBeHidden).
             if lockedReadFirst { return .answer(nil) }
-            return try await connection.isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout) ? .undecided : .answer(nil)
+            return try await connection.isDefaultCollectionLocked(timeout: timeout) ? .undecided : .answer(nil)
         }
         guard found.locked.isEmpty else { return .undecided }
         let secrets: [String: SecretBytes]
@@ -250,6 +250,11 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// in one round trip: for tests that must know the path was taken.
     @_spi(SecureStoreInternal)
     public static var rememberedReads: Int { rememberedReadCount.load(ordering: .relaxed) }
+
+    /// How many times in this process the default collection's lock state was recalled
+    /// rather than read (see `LockStateMemory`): for tests that must know the memory was used.
+    @_spi(SecureStoreInternal)
+    public static var recalledLockStates: Int { LockStateMemory.recalls.load(ordering: .relaxed) }
 
     /// The secret at a remembered path, read with one `GetSecrets`, if no change signal came
     /// before its reply (see `ItemPathMemory`); `nil` sends the caller to the search. Only
@@ -300,12 +305,12 @@ public final class SecretServiceBackend: SecureStoreBackend {
     /// daemon started hides them even from searches, so a miss there is an error, not "none".
     func itemPaths(key: String?, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> [String] {
         if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider),
-           try await connection.isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout) {
+           try await connection.isDefaultCollectionLocked(timeout: timeout) {
             throw BlockingCall.hiddenByLock
         }
         let found = try await connection.searchItems(attributes(key: key, options: options, isSynchronizable: nil), timeout: timeout)
         let paths = found.unlocked + found.locked
-        if paths.isEmpty, try await connection.isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout) {
+        if paths.isEmpty, try await connection.isDefaultCollectionLocked(timeout: timeout) {
             throw BlockingCall.hiddenByLock
         }
         return paths

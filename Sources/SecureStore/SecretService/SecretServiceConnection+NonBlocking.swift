@@ -50,6 +50,17 @@ extension SecretServiceConnection {
         }
     }
 
+    /// Whether the default collection is locked: remembered (see `LockStateMemory`), or read
+    /// without blocking a thread and remembered.
+    func isDefaultCollectionLocked(timeout: Duration) async throws -> Bool {
+        guard remembersLockState else { return try await isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout) }
+        if let known = lockState.recall() { return known }
+        let generation = SecretServiceSignals.currentCollectionGeneration
+        let isLocked = try await isLocked(collectionAt: BlockingCall.defaultCollection, timeout: timeout)
+        lockState.remember(isLocked, readAt: generation)
+        return isLocked
+    }
+
     /// The attributes of the items at `paths`, by path: one D-Bus property call per item (no
     /// item proxies, no unlocking: attributes are readable while a collection is locked), all
     /// sent at once, so the lot costs about one round trip's wait. With `only`, just that

@@ -24,6 +24,16 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Which program serves the Secret Service, for the places where providers differ.
     let provider: SecretServiceProvider
 
+    /// The unique name of the daemon this connection's transfer session was opened with.
+    private let openedWith: String?
+
+    /// Whether the daemon the session was opened with still owns the service. A new daemon
+    /// knows nothing of the session, and may even have one of its own at the same path (KWallet
+    /// numbers them from 1), so a connection is used only with its own daemon.
+    var servesCurrentOwner: Bool {
+        openedWith != nil && ServiceOwners.owner(on: bus) == openedWith
+    }
+
     /// Connects to the Secret Service on the session bus and opens a transfer session.
     init(cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
@@ -50,12 +60,17 @@ final class SecretServiceConnection: @unchecked Sendable {
             throw GLibError.unencryptedSession(algorithm)
         }
         let bus = g_dbus_proxy_get_connection(proxy)!
+        openedWith = g_dbus_proxy_get_name_owner(proxy).map { owner in
+            defer { g_free(owner) }
+            return String(cString: owner)
+        }
         // GLib's shared session-bus connection exits the process when the bus goes away;
         // a library must not.
         g_dbus_connection_set_exit_on_close(bus, 0)
         provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
         ReplyRouter.shared.install(on: bus)
         remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
+        remembersLockState = ProviderQuirks.signalsAnnounceLockChanges(provider)
         // Without the signals nothing tells who owns the service, so no reply could be trusted.
         // Checked once every property is set, so that deinit releases the proxy.
         guard SecretServiceSignals.watch(bus, cancellation) else {
@@ -69,6 +84,10 @@ final class SecretServiceConnection: @unchecked Sendable {
     let remembersItemPaths: Bool
     /// The item paths `getItem` found by key (never values), for reading in one round trip.
     let itemPaths = ItemPathMemory()
+    /// Whether `lockState` may be used: the provider announces every lock and unlock.
+    let remembersLockState: Bool
+    /// Whether the default collection is locked, for misses in one round trip.
+    let lockState = LockStateMemory()
 
     /// Makes sure the session bus delivers the Secret Service's change signals to the message
     /// filter, also while no service runs (so its start is heard). `false` when the bus refused

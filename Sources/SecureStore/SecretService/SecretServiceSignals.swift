@@ -35,6 +35,13 @@ enum SecretServiceSignals {
 
     static var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
+    /// Counts the signals that can change a collection's lock state (collection signals, a
+    /// new owner), which ``LockStateMemory`` is checked against: item signals leave it alone,
+    /// so other applications' busy writing does not void it.
+    static let collectionGeneration = Atomic<UInt64>(0)
+
+    static var currentCollectionGeneration: UInt64 { collectionGeneration.load(ordering: .acquiring) }
+
     /// The match rules: the service's collection, item and property signals (from whichever
     /// process owns the name now), and the name's changes of owner.
     private static let rules = [
@@ -107,6 +114,10 @@ enum SecretServiceSignals {
         // The bus speaks only for owners, the service only for itself.
         let aboutOwners = g_dbus_message_get_interface(message).map { String(cString: $0) } == ServiceOwners.busName
         guard aboutOwners == fromBus, let signal = decode(message) else { return }
+        switch signal {
+        case .collectionChanged, .serviceOwnerChanged: collectionGeneration.add(1, ordering: .releasing)
+        case .itemCreated, .itemDeleted, .itemChanged: break
+        }
         generation.add(1, ordering: .releasing)
         for listener in listeners.withLock({ Array($0.values) }) {
             listener(signal)
