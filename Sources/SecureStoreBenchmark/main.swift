@@ -14,6 +14,9 @@
 //   SecureStoreBenchmark --command N [--securestore PATH]
 //                                         N interleaved runs of `securestore get` and
 //                                         `secret-tool lookup` (CommandStartup.swift).
+//   SecureStoreBenchmark --change-lag N [--securestore PATH]
+//                                         N writes by the command, each timed to its report by
+//                                         changes(options:), quiet and under churn (ChangeLag.swift).
 import CLibsecretBaseline
 import Foundation
 import SecureStore
@@ -89,6 +92,15 @@ if let count = option("--command").flatMap(Int.init) {
     exit(0)
 }
 
+if let count = option("--change-lag").flatMap(Int.init) {
+    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let command = option("--securestore") ?? directory.appendingPathComponent("securestore").path
+    for churn in [false, true] {
+        try await changeLag(count: count, churn: churn, store: store, application: application, securestore: command)
+    }
+    exit(0)
+}
+
 if let calls = option("--soak").flatMap(Int.init) {
     try await soak(calls: calls, timeout: .seconds(Int(option("--timeout") ?? "30")!),
                    restarts: Int(option("--restarts") ?? "0")!, every: Int(option("--every") ?? "100000")!,
@@ -96,62 +108,13 @@ if let calls = option("--soak").flatMap(Int.init) {
     exit(0)
 }
 
-// For profiling (valgrind --tool=callgrind): only N getItem hits, then exit.
 if let count = option("--only-get").flatMap(Int.init) {
-    try await store.setItem("profile", "value", options: options)
-    func report(_ name: String, since cpu: (user: Double, system: Double), _ start: ContinuousClock.Instant) {
-        let now = processCPU()
-        print(String(format: "%@: %.1f µs user + %.1f µs system CPU, %.1f µs wall per call", name,
-                     (now.user - cpu.user) / Double(count), (now.system - cpu.system) / Double(count),
-                     microseconds(ContinuousClock.now - start) / Double(count)))
-    }
-    var cpu = processCPU(), start = ContinuousClock.now
-    for _ in 0..<count { _ = try await store.getItem("profile", options: options) }
-    report("getItem", since: cpu, start)
-    var found: Int32 = 0
-    require(baseline_store(application, service, "profile-raw", "value"), "store")
-    cpu = processCPU(); start = ContinuousClock.now
-    for _ in 0..<count { require(baseline_lookup(application, service, "profile-raw", &found), "lookup") }
-    report("raw lookup", since: cpu, start)
-    require(baseline_clear(application, service, "profile-raw"), "clear")
-    try await store.deleteItem("profile", options: options)
+    try await profileGetItem(count: count, store: store, application: application, service: service, options: options)
     exit(0)
 }
 
-// For profiling allKeys: fill one service with 1,000 items, then N allKeys calls, then exit.
 if let count = option("--only-allkeys").flatMap(Int.init) {
-    let listed = SecureStoreOptions(keychainService: "listed")
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for task in 0..<4 {
-            group.addTask {
-                for index in stride(from: task, to: 1000, by: 4) { try await store.setItem("item\(index)", "value", options: listed) }
-            }
-        }
-        try await group.waitForAll()
-    }
-    /// Busy clock ticks of the whole machine, and of the keyring daemon (from /proc).
-    func ticks() -> (machine: Int, daemon: Int) {
-        let stat = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
-        let total: [Int] = stat.split(separator: "\n").first?.split(separator: " ").dropFirst().compactMap { Int($0) } ?? []
-        // user, nice, system, irq, softirq, steal: everything but idle and iowait.
-        let machine = total.count > 7 ? [0, 1, 2, 5, 6, 7].reduce(0) { $0 + total[$1] } : 0
-        let pid = ProcessInfo.processInfo.environment["SECURESTORE_PROVIDER_PID"] ?? "0"
-        let fields = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ") ?? []
-        let daemon = fields.count > 13 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
-        return (machine, daemon)
-    }
-    let before = ticks()
-    let cpu = processCPU(), start = ContinuousClock.now
-    for _ in 0..<count { _ = try await store.allKeys(options: listed) }
-    let now = processCPU()
-    let after = ticks(), hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
-    print(String(format: "machine busy %.1f ms, keyring daemon %.1f ms CPU per call",
-                 Double(after.machine - before.machine) / hertz * 1000 / Double(count),
-                 Double(after.daemon - before.daemon) / hertz * 1000 / Double(count)))
-    print(String(format: "allKeys of 1,000 items: %.1f ms user + %.1f ms system CPU, %.1f ms wall per call",
-                 (now.user - cpu.user) / 1000 / Double(count), (now.system - cpu.system) / 1000 / Double(count),
-                 microseconds(ContinuousClock.now - start) / 1000 / Double(count)))
-    try await store.deleteAll(options: listed)
+    try await profileAllKeys(count: count, store: store)
     exit(0)
 }
 
@@ -187,6 +150,17 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
     (rawMiss, paired["get-miss"]) = try await measurePair(iterations,
         raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
         wrapped: { _ = try await store.getItem("pair-missing-\($0)", options: options) })
+    // containsItem of a missing key against libsecret's lookup miss: both one search.
+    let rawContainsMiss: Percentiles
+    (rawContainsMiss, paired["contains-miss"]) = try await measurePair(iterations,
+        raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-missing-\($0)", &found), "lookup") },
+        wrapped: { _ = try await store.containsItem("pair-missing-\($0)", options: options) })
+    // A key this process has not read before (its search still to do), against libsecret's
+    // lookup hit: what the "hit" rows above save comes from the second read on.
+    let rawFirst: Percentiles
+    (rawFirst, paired["get-first"]) = try await measurePair(iterations,
+        raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-new-\(section)-\($0)", &found), "lookup") },
+        wrapped: { _ = try await store.getItem("pair-new-\(section)-\($0)", options: options) })
     (rawClear, paired["delete"]) = try await measurePair(iterations,
         raw: { require(baseline_clear(application, service, "raw-new-\(section)-\($0)"), "clear") },
         wrapped: { try await store.deleteItem("pair-new-\(section)-\($0)", options: options) })
@@ -219,16 +193,19 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
             rows += [
                 (section, "setItem (new key)", rawNew, perStore["set-new"], nil),
                 (section, "setItem (overwrite)", rawOver, perStore["set-overwrite"], nil),
-                (section, "getItem (hit)", rawHit, perStore["get-hit"], nil),
+                (section, "getItem (hit, read before)", rawHit, perStore["get-hit"], nil),
                 (section, "getBytes (hit)", rawBytesHit, perStore["get-bytes-hit"], nil),
                 (section, "setBytes (overwrite)", rawBytesOver, perStore["set-bytes-overwrite"], nil),
                 (section, "getItem (miss)", rawMiss, perStore["get-miss"], nil),
+                (section, "getItem (first read of a key)", rawFirst, perStore["get-first"], nil),
+                (section, "containsItem (miss) vs lookup miss", rawContainsMiss, perStore["contains-miss"], nil),
                 (section, "deleteItem", rawClear, perStore["delete"], nil),
-                (section, "containsItem", nil, perStore["contains"], nil),
+                (section, "containsItem (hit)", nil, perStore["contains"], nil),
                 (section, "allKeys", nil, perStore["allKeys"], nil),
             ]
         } else {
-            let order = ["set-new", "set-overwrite", "get-hit", "get-bytes-hit", "set-bytes-overwrite", "get-miss", "delete", "contains", "allKeys"]
+            let order = ["set-new", "set-overwrite", "get-hit", "get-bytes-hit", "set-bytes-overwrite", "get-miss", "get-first",
+                         "contains-miss", "delete", "contains", "allKeys"]
             for (index, operation) in order.enumerated() {
                 let rowIndex = rows.count - order.count + index
                 rows[rowIndex].inMemory = perStore[operation]
@@ -236,6 +213,7 @@ if let count = option("--only-allkeys").flatMap(Int.init) {
         }
     }
     for (name, stats) in [("store-new", rawNew), ("store-overwrite", rawOver), ("lookup-hit", rawHit), ("lookup-miss", rawMiss), ("clear", rawClear),
+                          ("lookup-miss-for-contains", rawContainsMiss), ("lookup-hit-first", rawFirst),
                           ("store-overwrite-for-bytes", rawBytesOver), ("lookup-hit-for-bytes", rawBytesHit)] {
         results["\(section).raw.\(name)"] = stats?.json
     }

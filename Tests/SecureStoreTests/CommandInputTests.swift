@@ -7,7 +7,6 @@ import Testing
 /// nothing they should not, and never reach the terminal as escape sequences.
 @Suite("Command input", TestSelection(), .tags(.keyring))
 struct CommandInputTests {
-    static var atTerminal: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/at-terminal.py").path }
     let app = "command-input-\(UUID().uuidString.prefix(8))"
 
     func run(_ arguments: [String], input: String = "") async throws -> Subprocess.Outcome {
@@ -94,7 +93,7 @@ struct CommandInputTests {
     @Test(arguments: [("eof", 64), ("signal:INT", 130), ("signal:TERM", 143), ("signal:HUP", 129)])
     func aPromptThatEndsWithoutALineStoresNothingAndRestoresTheTerminal(action: String, status: Int) async throws {
         let key = "prompted"
-        let outcome = try await Subprocess.run(["/usr/bin/python3", Self.atTerminal, action, "--", Subprocess.securestore, "set", key, "--app", app])
+        let outcome = try await Subprocess.run(["/usr/bin/python3", Subprocess.atTerminal, action, "--", Subprocess.securestore, "set", key, "--app", app])
         #expect(outcome.standardOutput == "status=\(status) echo=on\n", "\(outcome.standardError)")
         #expect(try await !isStored(key))
     }
@@ -112,7 +111,7 @@ struct CommandInputTests {
     }
 
     @Test func aLineTypedAtThePromptIsStored() async throws {
-        let outcome = try await Subprocess.run(["/usr/bin/python3", Self.atTerminal, "type:typed value", "--", Subprocess.securestore, "set", "typed", "--app", app])
+        let outcome = try await Subprocess.run(["/usr/bin/python3", Subprocess.atTerminal, "type:typed value", "--", Subprocess.securestore, "set", "typed", "--app", app])
         #expect(outcome.standardOutput == "status=0 echo=on\n", "\(outcome.standardError)")
         #expect(try await run(["get", "typed"]).standardOutput == "typed value\n")
         _ = try await run(["clear"])

@@ -11,14 +11,12 @@ import Glibc
 /// Tests/Fakes/hostile-peer.py.
 @Suite("Hostile bus", TestSelection(), .tags(.keyring))
 struct HostileBusTests {
-    static var hostilePeer: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/hostile-peer.py").path }
-    static var withFakeService: String { Subprocess.packageRoot.appendingPathComponent("Tests/Fakes/with-fake-service.sh").path }
 
     /// Runs the command with `arguments` on a bus where the double, started with `double`, owns
     /// the Secret Service's name.
     static func againstFake(_ double: [String], _ arguments: [String], input: String = "",
                             environment: [String: String?] = [:]) async throws -> Subprocess.Outcome {
-        try await Subprocess.run([withFakeService, "serve"] + double + ["--", Subprocess.securestore] + arguments,
+        try await Subprocess.run([Subprocess.withFakeService, "serve"] + double + ["--", Subprocess.securestore] + arguments,
                                  environment: environment, input: input)
     }
 
@@ -49,7 +47,7 @@ struct HostileBusTests {
     /// timeout, whichever call it is, and nothing is changed.
     @Test(arguments: ["GetSecrets", "SearchItems", "CreateItem"])
     func aReplyThatNeverComesIsATimeoutNotAHang(method: String) async throws {
-        let run = try await Subprocess.run([Self.withFakeService, "serve", "--drop-replies", method, "--"]
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--drop-replies", method, "--"]
                                            + Subprocess.scenario("Hostile/dropped-reply", ["\(TimeScale.seconds(2))"]),
                                            environment: Subprocess.scenarioEnvironment([:]))
         let expected: [String: (set: String, get: String)] = [
@@ -69,7 +67,7 @@ struct HostileBusTests {
         ("1:9", "the item it made was removed", nil),
     ] as [(String, String, String?)])
     func aWriteNoAttemptVerifiesLeavesThePreviousValueOrNoItem(garbled: String, outcome: String, left: String?) async throws {
-        let run = try await Subprocess.run([Self.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--"]
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--"]
                                            + Subprocess.scenario("Hostile/undone-write"), environment: Subprocess.scenarioEnvironment([:]))
         #expect(run.standardError.contains("set=2") && run.standardError.contains(outcome), "\(run.standardError)")
         #expect(run.standardOutput == left.map { $0 + "\n" } ?? "", "\(run.standardOutput.debugDescription)")
@@ -110,7 +108,7 @@ struct HostileBusTests {
             #expect(utf8Bytes(try await store.getItem("k")) == Array("value".utf8))
 
             let forged = try await Subprocess.run([
-                "/usr/bin/python3", Self.hostilePeer, "forge", "--pid", "\(getpid())", "--app", "\(fixture.applicationPrefix).app", "--key", "k",
+                "/usr/bin/python3", Subprocess.hostilePeer, "forge", "--pid", "\(getpid())", "--app", "\(fixture.applicationPrefix).app", "--key", "k",
             ])
             #expect(forged.status == 0 && forged.standardOutput.hasPrefix("forged "), "\(forged.standardError)")
             #expect(forged.standardOutput != "forged 0\n", "the forger found no connection of this process")

@@ -75,8 +75,9 @@ struct ReliabilityTests {
 
     @Test(.tags(.everyProvider)) func aServiceThatAnswersWronglyGivesTypedErrorsNotACrash() async throws {
         // The daemon dies and an impostor takes its name, answering every call with a reply of
-        // the wrong shape: calls on the connection made to the real daemon must fail cleanly,
-        // never misread the reply as "no such item".
+        // the wrong shape. The connection made to the real daemon is not used with another
+        // owner, and none can be opened to the impostor: every call fails as unavailable, never
+        // misreads a reply as "no such item".
         let outcome = try await Subprocess.inPrivateKeyring(scenario: "Reliability/impostor", environment: Self.noActivation)
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.contains("owned"), "\(outcome.standardOutput)\(outcome.standardError)")
@@ -84,7 +85,7 @@ struct ReliabilityTests {
         let outcomes = Self.outcomes(outcome)
         #expect(outcomes.count == 3)
         for (code, _) in outcomes {
-            #expect(code == "ERR_KEY_CHAIN", "a typed error: \(code)")
+            #expect(code == "ERR_SERVICE_UNAVAILABLE", "a typed error: \(code)")
         }
         #expect(lines.contains { $0.hasPrefix("available=false") })
     }

@@ -26,6 +26,11 @@ enum Subprocess {
     static var withSecretService: String { packageRoot.appendingPathComponent("Scripts/with-secret-service").path }
     static var withDisplay: String { packageRoot.appendingPathComponent("Scripts/with-display").path }
     static var withSandbox: String { packageRoot.appendingPathComponent("Scripts/with-sandbox").path }
+    /// The hostile test double (Tests/Fakes): a fake Secret Service and a signal forger, the bus
+    /// it runs on, and a pseudo-terminal driver.
+    static var hostilePeer: String { packageRoot.appendingPathComponent("Tests/Fakes/hostile-peer.py").path }
+    static var withFakeService: String { packageRoot.appendingPathComponent("Tests/Fakes/with-fake-service.sh").path }
+    static var atTerminal: String { packageRoot.appendingPathComponent("Tests/Fakes/at-terminal.py").path }
 
     static var probe: String { binDirectory.appendingPathComponent("StressProbe").path }
 

@@ -12,8 +12,8 @@ extension SecretServiceBackend {
     /// ``SecureStoreChange/serviceUnavailable`` and reports its start.
     public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
         try Self.checkSessionBus()
-        // Signals queue up here and are handled in batches: under churn of other apps' items
-        // each needs an attribute read, and a batch's reads go out together.
+        // Signals queue up here and are handled in batches, each with one search of the
+        // watched service (see `ChangeWatch.handle`).
         let queued = Mutex(SignalQueue())
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let listener = SecretServiceSignals.listen { signal in
@@ -78,7 +78,8 @@ struct SignalQueue: Sendable {
     }
 }
 
-/// Waits until no signal has joined `queued` for 20 ms (at most 200 ms in all). Providers
+/// Waits until no signal has joined `queued` for 10 ms (at most 30 ms in all: under other
+/// applications' churn, signals never pause, and a batch costs one search). Providers
 /// announce one write in a burst: KWallet a new item as changed then created, KeePassXC an
 /// overwrite in 6 `ItemChanged` (12 with the alias's copies) within a millisecond, a new item in
 /// 21. Gathered, a burst is handled, and reported, as one.
@@ -86,10 +87,10 @@ struct SignalQueue: Sendable {
 /// in this process, between two messages of a burst, for as long as the machine makes it wait,
 /// so no wait rules a second report out. A second report is the price; a lost one never is.
 private func gatherBurst(_ queued: borrowing Mutex<SignalQueue>) async {
-    let giveUp = ContinuousClock.now + .milliseconds(200)
+    let giveUp = ContinuousClock.now + .milliseconds(30)
     var count = queued.withLock { $0.count }
     while ContinuousClock.now < giveUp {
-        try? await Task.sleep(for: .milliseconds(20))
+        try? await Task.sleep(for: .milliseconds(10))
         let newCount = queued.withLock { $0.count }
         if newCount == count || Task.isCancelled { return }
         count = newCount
@@ -125,18 +126,51 @@ struct ChangeWatch: Sendable {
         isLocked = snapshot.isLocked
     }
 
-    /// Handles `signals` in order, with the attributes of the items they name read together first.
+    /// Handles `signals` in order, against one view of the watched items taken for the batch
+    /// (``BatchView``): other applications' items, however busy, cost nothing but that one search.
     mutating func handle(_ signals: [SecretServiceSignal], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
         let signals = Self.withoutRepeats(signals)
-        var paths: [String] = []
-        for case .itemCreated(let path) in signals { paths.append(path) }
-        for case .itemChanged(let path) in signals { paths.append(path) }
-        // A removal is confirmed by the item itself being gone.
-        for case .itemDeleted(let path) in signals where keysByPath[path] != nil { paths.append(path) }
-        // Read once the service is up: a batch that brings it back reads its items one by one.
-        let attributes = serviceIsUp && !paths.isEmpty ? await attributes(ofItemsAt: Array(Set(paths))) : nil
+        var named = Set<String>()
         for signal in signals {
-            await handle(signal, attributes: attributes, output)
+            switch signal {
+            case .itemCreated(let path), .itemChanged(let path), .itemDeleted(let path): named.insert(path)
+            case .collectionChanged, .serviceOwnerChanged: break
+            }
+        }
+        // Taken once the service is up: a batch that brings it back learns its items anew.
+        var view: BatchView?
+        if serviceIsUp && !named.isEmpty {
+            view = await batchView(naming: named)
+            if view == nil { view = await batchView(naming: named) }   // one failed call is no verdict
+        }
+        for signal in signals {
+            await handle(signal, view: view, output)
+        }
+    }
+
+    /// The watched items when a batch is handled: one search of the watched service, and the
+    /// attributes of those the batch names.
+    struct BatchView {
+        var watched: Set<String>
+        var attributes: [String: [String: String]]
+    }
+
+    /// One search of the watched service, and the attributes of the items it found that
+    /// `named` names; `nil` when the service cannot say.
+    private func batchView(naming named: Set<String>) async -> BatchView? {
+        let selection = self.selection, timeout = backend.timeout
+        return try? await backend.withConnection { connection in
+            let found = try await connection.searchItems(selection, timeout: timeout)
+            let watched = Set(found.unlocked + found.locked)
+            let attributes = try await connection.attributes(ofItemsAt: Array(watched.intersection(named)), timeout: timeout)
+            return BatchView(watched: watched, attributes: attributes)
+        }
+    }
+
+    /// The watched items that hold `key`, as far as `view` and the paths known before tell.
+    private func holders(of key: String, in view: BatchView) -> [String] {
+        view.watched.filter { path in
+            (view.attributes[path].map(watchedKey(in:)) ?? keysByPath[path]) == key
         }
     }
 
@@ -156,33 +190,33 @@ struct ChangeWatch: Sendable {
         }
     }
 
-    /// `attributes`: those of the items the batch names that are still there (`nil`: not read).
-    private mutating func handle(_ signal: SecretServiceSignal, attributes: [String: [String: String]]?, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    /// `view`: the watched items when the batch is handled (`nil`: the service could not say,
+    /// and the batch's item signals change nothing).
+    private mutating func handle(_ signal: SecretServiceSignal, view: BatchView?, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
         switch signal {
         case .itemCreated(let path), .itemChanged(let path):
-            guard serviceIsUp else { return }
-            var itemAttributes = attributes?[path]
-            if attributes == nil { itemAttributes = await self.attributes(ofItemsAt: [path])?[path] }
-            var newKey = itemAttributes.flatMap(watchedKey(in:))
+            guard serviceIsUp, let view else { return }
+            // Not among the watched items: another application's, or edited or deleted since.
+            var newKey = view.watched.contains(path) ? view.attributes[path].flatMap(watchedKey(in:)) : nil
             if newKey == nil, let known = keysByPath[path] {
-                // Before reporting `known` removed, ask the keyring. KWallet, with other clients
-                // busy, announced an in-place overwrite as a change of the old path, which then
-                // held the key no more (it was not deleted), and the key at a newly created path
-                // only after it; a read may also just fail.
-                let holders = await paths(ofItemsWithKey: known)
+                // KWallet, with other clients busy, announced an in-place overwrite as a change
+                // of the old path, which then held the key no more, and the key at a newly
+                // created path only after it: the view says who holds the key now.
+                let holders = holders(of: known, in: view)
                 if holders.contains(path) { newKey = known }
                 for other in holders where other != path { keysByPath[other] = known }
             }
             move(path, to: newKey, output)
         case .itemDeleted(let path):
-            guard serviceIsUp else { return }
-            if let known = keysByPath[path], let still = attributes?[path], watchedKey(in: still) == known { return }
+            guard serviceIsUp, let view else { return }
+            // A removal is confirmed by the item itself being gone from the watched ones.
+            if let known = keysByPath[path], view.watched.contains(path),
+               view.attributes[path].flatMap(watchedKey(in:)) == known { return }
             if let key = keysByPath[path], !keysByPath.contains(where: { $0.key != path && $0.value == key }) {
                 // The last item known to hold `key`. An overwrite that makes a new item deletes
-                // the old one, and the new one's announcement may have been unreadable (a read
-                // that failed, or KeePassXC's removal during an overwrite under load), so ask
-                // the keyring.
-                for other in await paths(ofItemsWithKey: key) where other != path { keysByPath[other] = key }
+                // the old one, and the new one's announcement may come later (KeePassXC's
+                // removal during an overwrite under load), so the view says who holds it now.
+                for other in holders(of: key, in: view) where other != path { keysByPath[other] = key }
             }
             move(path, to: nil, output)
         case .collectionChanged:
@@ -257,30 +291,11 @@ struct ChangeWatch: Sendable {
         }
     }
 
-    /// The attributes of the items at `paths` that are still there; `nil` when the service
-    /// cannot say.
-    private func attributes(ofItemsAt paths: [String]) async -> [String: [String: String]]? {
-        let timeout = backend.timeout
-        return try? await backend.withConnection { connection in
-            try await connection.attributes(ofItemsAt: paths, timeout: timeout)
-        }
-    }
-
     /// The key an item with `attributes` holds if it is a watched one; `nil` for another item.
     private func watchedKey(in attributes: [String: String]) -> String? {
         // Bytes, not canonical equivalence: `café` spelt two ways is two services.
         guard selection.allSatisfy({ attributes[$0.key]?.isExactly($0.value) == true }) else { return nil }
         return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
-    }
-
-    /// The paths of the watched items that hold `key`; none when the service cannot say.
-    private func paths(ofItemsWithKey key: String) async -> [String] {
-        let attributes = ItemSchema.attributes(applicationID: backend.applicationID, key: key, options: options, isSynchronizable: nil)
-        let timeout = backend.timeout
-        let found = try? await backend.withConnection { connection in
-            try await connection.searchItems(attributes, timeout: timeout)
-        }
-        return found.map { $0.unlocked + $0.locked } ?? []
     }
 
     private func lockState() async -> Bool? {
