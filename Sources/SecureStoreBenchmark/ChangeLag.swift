@@ -6,29 +6,6 @@ import SecureStore
 import Glibc
 #endif
 
-/// Runs `arguments` with `input` on standard input and its output dropped; returns its exit
-/// status once it has ended, without blocking a thread of the pool.
-private func run(_ arguments: [String], input: String) async throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0])
-    process.arguments = Array(arguments.dropFirst())
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    let pipe = Pipe()
-    process.standardInput = pipe
-    return try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do {
-            try process.run()
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
-        } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
-    }
-}
-
 /// When each key was first reported added or changed.
 private actor Arrivals {
     private var times: [String: ContinuousClock.Instant] = [:]
@@ -59,7 +36,7 @@ func changeLag(count: Int, churn: Bool, store: SecureStore, application: String,
                 group.addTask {
                     var index = 0
                     while !Task.isCancelled {
-                        _ = try? await run(["/usr/bin/secret-tool", "store", "--label", "churn", "application", "churn-\(writer)",
+                        _ = try? await runToEnd(["/usr/bin/secret-tool", "store", "--label", "churn", "application", "churn-\(writer)",
                                             "key", "item\(index % 100)"], input: "churn value \(index)")
                         index += 1
                     }
@@ -71,7 +48,7 @@ func changeLag(count: Int, churn: Bool, store: SecureStore, application: String,
     var lags: [Double] = [], missed = 0
     for index in 0..<count {
         let key = "lag-\(churn ? "churn" : "quiet")-\(index)"
-        guard try await run([securestore, "set", key, "--app", application, "--service", "watched"], input: "v") == 0 else {
+        guard try await runToEnd([securestore, "set", key, "--app", application, "--service", "watched"], input: "v") == 0 else {
             print("the write of \(key) failed"); missed += 1; continue
         }
         let returned = ContinuousClock.now
@@ -88,7 +65,7 @@ func changeLag(count: Int, churn: Bool, store: SecureStore, application: String,
     await writers.value
     try await store.deleteAll(options: watched)
     for writer in 0..<4 {
-        _ = try? await run(["/usr/bin/secret-tool", "clear", "application", "churn-\(writer)"], input: "")
+        _ = try? await runToEnd(["/usr/bin/secret-tool", "clear", "application", "churn-\(writer)"], input: "")
     }
     let stats = Percentiles(lags.isEmpty ? [0] : lags)
     print("change lag, \(churn ? "4 other processes writing 400 items meanwhile" : "quiet keyring"): p50 \(format(stats.p50)), p90 \(format(stats.p90)) over \(lags.count) writes; \(missed) not reported within 5 s")

@@ -30,16 +30,9 @@ func commandStartup(count: Int, securestore: String) async throws {
     let application = "dev.securestore.CommandBenchmark.\(getpid())"
     let secretTool = ["/usr/bin/secret-tool", "lookup", "xdg:schema", "dev.securestore.Item",
                       "application", application, "service", "app", "key", "token"]
-    let setup = Process()
-    setup.executableURL = URL(fileURLWithPath: securestore)
-    setup.arguments = ["set", "token", "--app", application]
-    let input = Pipe()
-    setup.standardInput = input
-    try setup.run()
-    input.fileHandleForWriting.write(Data("command benchmark value".utf8))
-    try input.fileHandleForWriting.close()
-    setup.waitUntilExit()
-    guard setup.terminationStatus == 0 else { print("could not store the item"); return }
+    guard try await runToEnd([securestore, "set", "token", "--app", application], input: "command benchmark value") == 0 else {
+        print("could not store the item"); return
+    }
 
     var ours: [Double] = [], theirs: [Double] = [], help: [Double] = []
     for _ in 0..<count {

@@ -103,3 +103,26 @@ func require(_ status: Int32, _ what: String) {
 func format(_ value: Double) -> String {
     value >= 10_000 ? String(format: "%.1f ms", value / 1000) : value >= 1000 ? String(format: "%.2f ms", value / 1000) : String(format: "%.1f µs", value)
 }
+
+/// Runs `arguments` with `input` on standard input and its output dropped; returns its exit
+/// status once it has ended, without blocking a thread of the pool.
+func runToEnd(_ arguments: [String], input: String) async throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let pipe = Pipe()
+    process.standardInput = pipe
+    return try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do {
+            try process.run()
+            pipe.fileHandleForWriting.write(Data(input.utf8))
+            try pipe.fileHandleForWriting.close()
+        } catch {
+            process.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+}

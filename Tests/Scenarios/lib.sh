@@ -8,6 +8,9 @@
 set -u
 # shellcheck disable=SC2034  # for the scenarios that source this
 S=$SECURESTORE
+# How each provider starts (restart_provider), and `unlocked`.
+# shellcheck source=Scripts/lib/providers.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../Scripts/lib/providers.sh"
 
 # Locks GNOME Keyring's login keyring, as the desktop's screen lock does.
 lock_login() {
@@ -121,18 +124,25 @@ start_watcher() {
   echo "never: watching" >> events
 }
 
+# Locks the default collection through the Secret Service, as the desktop would (running the
+# prompt KeePassXC answers with), and waits up to 5 s until it reports itself locked.
+lock_default() {
+  local prompt
+  prompt=$(gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
+    --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" |
+    grep -o "/org/freedesktop/secrets/prompt/[^']*")
+  [ -n "$prompt" ] && gdbus call --session --dest org.freedesktop.secrets --object-path "$prompt" \
+    --method org.freedesktop.Secret.Prompt.Prompt "" >/dev/null
+  for _ in $(seq 50); do unlocked || return 0; sleep 0.1; done
+}
+
 # Stops the provider ($provider_now, at first $SECURESTORE_PROVIDER_PID) and starts a new one on the
 # same keyring files, unlocked, as $provider_now; prints "restarted" once it serves. KWallet keeps a
 # write's secret only in memory for a few seconds (its attributes at once), so its wallet is
 # closed first, which saves it.
-# shellcheck source=Scripts/lib/providers.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../Scripts/lib/providers.sh"
-provider_now=$SECURESTORE_PROVIDER_PID
+provider_now=${SECURESTORE_PROVIDER_PID:-}
 restart_provider() {
-  if [ "${SECURESTORE_PROVIDER:-gnome-keyring}" = kwallet ]; then
-    gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
-      --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/aliases/default']" >/dev/null
-  fi
+  if [ "${SECURESTORE_PROVIDER:-gnome-keyring}" = kwallet ]; then lock_default; fi
   kill "$provider_now"
   for _ in $(seq 50); do kill -0 "$provider_now" 2>/dev/null || break; sleep 0.1; done
   wait_name_released

@@ -114,8 +114,9 @@ enum ServiceErrors {
 
     /// The item (or its collection) is gone: deleted meanwhile, or no such keyring.
     static func isNoSuchObject(_ error: GLibError) -> Bool {
-        // KWallet says UnknownObject for a session it does not know too: the item may be there.
-        guard !ProviderQuirks.isKWalletsLostSession(error) else { return false }
+        // A connection's own trouble is never the item's: KWallet says UnknownObject for a
+        // session it does not know, too, and the item may well be there.
+        guard !needsNewConnection(error) else { return false }
         return error.is(secret, noSuchObject) || (error.domain == dbus && unknownObject.contains(UInt32(bitPattern: error.code)))
             || ProviderQuirks.isKWalletsMissingItem(error)
     }

@@ -30,17 +30,8 @@ overwrite_elsewhere() {
   esac
 }
 
-# Locks the default collection as the desktop would. It comes back unlocked with a new daemon
+# After a lock (lock_default), the keyring comes back unlocked with a new daemon
 # (restart_provider): none of the three unlocks without a person but at its start.
-collection=/org/freedesktop/secrets/aliases/default
-lock_default() {
-  local prompt
-  prompt=$(gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
-    --method org.freedesktop.Secret.Service.Lock "['$collection']" | grep -o "/org/freedesktop/secrets/prompt/[^']*")
-  [ -n "$prompt" ] && gdbus call --session --dest org.freedesktop.secrets --object-path "$prompt" \
-    --method org.freedesktop.Secret.Prompt.Prompt "" >/dev/null
-  for _ in $(seq 50); do unlocked || return 0; sleep 0.1; done
-}
 
 for round in $(seq 1 "${ROUNDS:-300}"); do
   key=k$((round % 4))
