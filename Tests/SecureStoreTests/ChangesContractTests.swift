@@ -128,6 +128,23 @@ struct ChangesContractTests {
         #expect(queue.take() == ([.collectionChanged], false))
     }
 
+    /// A batch is handled 10 ms after its latest signal, and at most 30 ms after its first,
+    /// both counted from when the signals arrived (while the previous batch was handled, too).
+    @Test func aBatchIsGatheredTenMillisecondsAfterItsLatestSignalAndAtMostThirtyAfterItsFirst() {
+        var queue = SignalQueue()
+        #expect(queue.gathered == nil)
+        let start = ContinuousClock.now
+        queue.append(.collectionChanged, at: start)
+        #expect(queue.gathered == start + .milliseconds(10))
+        queue.append(.collectionChanged, at: start + .milliseconds(8))
+        #expect(queue.gathered == start + .milliseconds(18))
+        // Churn: a signal every 8 ms never leaves 10 ms of quiet.
+        for step in 2...10 { queue.append(.collectionChanged, at: start + .milliseconds(8 * step)) }
+        #expect(queue.gathered == start + .milliseconds(30))
+        _ = queue.take()
+        #expect(queue.gathered == nil)
+    }
+
     @Test func theSandboxKeyringsStreamEndsAtOnce() async throws {
         let stream = try await SandboxKeyringBackend(applicationID: "changes-test").changes(options: SecureStoreOptions())
         var count = 0

@@ -58,10 +58,15 @@ struct SignalQueue: Sendable {
     static let capacity = 10_000
     private(set) var signals: [SecretServiceSignal] = []
     private(set) var overflowed = false
+    /// When the batch's first signal and its latest one arrived.
+    private(set) var firstArrival: ContinuousClock.Instant?
+    private(set) var lastArrival: ContinuousClock.Instant?
 
     var count: Int { signals.count }
 
-    mutating func append(_ signal: SecretServiceSignal) {
+    mutating func append(_ signal: SecretServiceSignal, at now: ContinuousClock.Instant = .now) {
+        if firstArrival == nil { firstArrival = now }
+        lastArrival = now
         guard signals.count < Self.capacity else {
             overflowed = true
             signals.removeAll()
@@ -71,6 +76,15 @@ struct SignalQueue: Sendable {
         signals.append(signal)
     }
 
+    /// When the batch is gathered: 10 ms after its latest signal, and at most 30 ms after its
+    /// first (under other applications' churn signals never pause, and a batch costs one
+    /// search). Counted from the signals' arrival, so a batch that gathered while the previous
+    /// one was handled waits no more. `nil` while the queue is empty.
+    var gathered: ContinuousClock.Instant? {
+        guard let firstArrival, let lastArrival else { return nil }
+        return min(lastArrival + .milliseconds(10), firstArrival + .milliseconds(30))
+    }
+
     /// The batch, and whether signals were dropped since the last one; empties the queue.
     mutating func take() -> (batch: [SecretServiceSignal], overflowed: Bool) {
         defer { self = SignalQueue() }
@@ -78,22 +92,16 @@ struct SignalQueue: Sendable {
     }
 }
 
-/// Waits until no signal has joined `queued` for 10 ms (at most 30 ms in all: under other
-/// applications' churn, signals never pause, and a batch costs one search). Providers
-/// announce one write in a burst: KWallet a new item as changed then created, KeePassXC an
-/// overwrite in 6 `ItemChanged` (12 with the alias's copies) within a millisecond, a new item in
-/// 21. Gathered, a burst is handled, and reported, as one.
+/// Waits until the queued batch is gathered (``SignalQueue/gathered``). Providers announce one
+/// write in a burst: KWallet a new item as changed then created, KeePassXC an overwrite in 6
+/// `ItemChanged` (12 with the alias's copies) within a millisecond, a new item in 21. Gathered,
+/// a burst is handled, and reported, as one.
 /// The bursts themselves stayed tight under load (`dbus-monitor`); what pauses is GDBus's thread
 /// in this process, between two messages of a burst, for as long as the machine makes it wait,
 /// so no wait rules a second report out. A second report is the price; a lost one never is.
 private func gatherBurst(_ queued: borrowing Mutex<SignalQueue>) async {
-    let giveUp = ContinuousClock.now + .milliseconds(30)
-    var count = queued.withLock { $0.count }
-    while ContinuousClock.now < giveUp {
-        try? await Task.sleep(for: .milliseconds(10))
-        let newCount = queued.withLock { $0.count }
-        if newCount == count || Task.isCancelled { return }
-        count = newCount
+    while let gathered = queued.withLock({ $0.gathered }), gathered > .now, !Task.isCancelled {
+        try? await Task.sleep(until: gathered, clock: .continuous)
     }
 }
 

@@ -37,6 +37,42 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Connects to the Secret Service on the session bus and opens a transfer session.
     init(cancellation: GCancellation) throws(GLibError) {
         cancellation.beginStep()
+        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
+        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
+        // GLib's shared session-bus connection exits the process when the bus goes away;
+        // a library must not.
+        g_dbus_connection_set_exit_on_close(bus, 0)
+        ReplyRouter.shared.install(on: bus)
+        // The signals' rules, the service's owner and its program are asked while the proxy
+        // opens, so that their round trip hides behind the proxy's.
+        let pidQuestion = Self.processIDQuestion(forOwnerOf: ServiceOwners.serviceName)
+        let (service, watching, replies) = try SecretServiceSignals.watch(bus, cancellation, alongWith: [pidQuestion]) {
+            () throws(GLibError) in try Self.openService(on: bus, cancellation)
+        }
+        self.service = service
+        openedWith = g_dbus_proxy_get_name_owner(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)).map { owner in
+            defer { g_free(owner) }
+            return String(cString: owner)
+        }
+        // A service the open started had no owner when first asked.
+        let processName = Self.processName(fromAnswer: replies[0])
+            ?? Self.processName(fromAnswer: callTogether([pidQuestion], on: bus, cancellation)[0])
+        provider = SecretServiceProvider(processName: processName)
+        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
+        remembersLockState = ProviderQuirks.signalsAnnounceLockChanges(provider)
+        // Without the signals nothing tells who owns the service, so no reply could be trusted.
+        // Checked once every property is set, so that deinit releases the proxy.
+        guard watching else {
+            throw GLibError(domain: ServiceErrors.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
+                            message: "The session bus refused to deliver the Secret Service's signals")
+        }
+    }
+
+    /// libsecret's proxy for the Secret Service on `bus`, with an encrypted transfer session
+    /// open; released again if anything fails.
+    private static func openService(on bus: OpaquePointer, _ cancellation: GCancellation) throws(GLibError) -> UnsafeMutablePointer<SecretService> {
+        cancellation.beginStep()
         let service = try withGError {
             secret_service_open_sync(secret_service_get_type(), nil, SECRET_SERVICE_NONE, cancellation.cancellable, $0)
         }
@@ -44,38 +80,27 @@ final class SecretServiceConnection: @unchecked Sendable {
             throw GLibError(domain: ServiceErrors.io, code: Int32(bitPattern: G_IO_ERROR_FAILED.rawValue),
                             message: "libsecret returned no Secret Service proxy")
         }
-        self.service = service
-        let proxy = UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
-        // libsecret calls the service through this proxy with its default timeout, which GDBus
-        // sets to 25 s: it would cut a longer store timeout short. The call's watchdog keeps
-        // the store's own. (Only the proxy's first property load, above, keeps GDBus's 25 s.)
-        g_dbus_proxy_set_default_timeout(proxy, Self.waitForever)
-        cancellation.beginStep()
-        _ = try withGError { secret_service_ensure_session_sync(service, cancellation.cancellable, $0) }
-        // libsecret falls back to a plain session, secrets in clear on the bus, when the service
-        // offers no encryption: refused before any secret is sent or received.
-        let algorithm = secret_service_get_session_algorithms(service).map { String(cString: $0) } ?? "none"
-        guard algorithm == Self.encryptedTransfer else {
+        do throws(GLibError) {
+            let proxy = UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)
+            // The filter and the signals' rules are on `bus`: a proxy on another connection
+            // would have neither.
+            guard g_dbus_proxy_get_connection(proxy) == bus else {
+                throw GLibError.protocolViolation("libsecret opened the Secret Service on another bus connection")
+            }
+            // libsecret calls the service through this proxy with its default timeout, which
+            // GDBus sets to 25 s: it would cut a longer store timeout short. The call's watchdog
+            // keeps the store's own. (Only the proxy's first property load keeps GDBus's 25 s.)
+            g_dbus_proxy_set_default_timeout(proxy, waitForever)
+            cancellation.beginStep()
+            _ = try withGError { secret_service_ensure_session_sync(service, cancellation.cancellable, $0) }
+            // libsecret falls back to a plain session, secrets in clear on the bus, when the
+            // service offers no encryption: refused before any secret is sent or received.
+            let algorithm = secret_service_get_session_algorithms(service).map { String(cString: $0) } ?? "none"
+            guard algorithm == encryptedTransfer else { throw GLibError.unencryptedSession(algorithm) }
+            return service
+        } catch {
             g_object_unref(service)
-            throw GLibError.unencryptedSession(algorithm)
-        }
-        let bus = g_dbus_proxy_get_connection(proxy)!
-        openedWith = g_dbus_proxy_get_name_owner(proxy).map { owner in
-            defer { g_free(owner) }
-            return String(cString: owner)
-        }
-        // GLib's shared session-bus connection exits the process when the bus goes away;
-        // a library must not.
-        g_dbus_connection_set_exit_on_close(bus, 0)
-        provider = SecretServiceProvider(processName: Self.processName(ofNameOwner: "org.freedesktop.secrets", on: bus, cancellation))
-        ReplyRouter.shared.install(on: bus)
-        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
-        remembersLockState = ProviderQuirks.signalsAnnounceLockChanges(provider)
-        // Without the signals nothing tells who owns the service, so no reply could be trusted.
-        // Checked once every property is set, so that deinit releases the proxy.
-        guard SecretServiceSignals.watch(bus, cancellation) else {
-            throw GLibError(domain: ServiceErrors.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
-                            message: "The session bus refused to deliver the Secret Service's signals")
+            throw error
         }
     }
 
@@ -102,17 +127,17 @@ final class SecretServiceConnection: @unchecked Sendable {
         return SecretServiceSignals.watch(bus, cancellation)
     }
 
-    /// The name (`/proc/PID/comm`) of the process that owns `name` on `bus`, or `nil` when the
-    /// bus does not say (then the provider counts as unknown).
-    static func processName(ofNameOwner name: String, on bus: OpaquePointer, _ cancellation: GCancellation) -> String? {
-        cancellation.beginStep()
-        guard let reply = try? withGError({
-            g_dbus_connection_call_sync(
-                bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                tuple([g_variant_new_string(name)]), nil, G_DBUS_CALL_FLAGS_NONE, waitForever, cancellation.cancellable, $0)
-        }) else { return nil }
+    /// The call that asks the bus for the process ID of `name`'s owner.
+    static func processIDQuestion(forOwnerOf name: String) -> BusCall {
+        BusCall(destination: ServiceOwners.busName, path: "/org/freedesktop/DBus", interface: ServiceOwners.busName,
+                method: "GetConnectionUnixProcessID", argument: name, replyType: "(u)")
+    }
+
+    /// The name (`/proc/PID/comm`) of the process the answer to ``processIDQuestion(forOwnerOf:)``
+    /// names, or `nil` when the bus did not say (then the provider counts as unknown).
+    static func processName(fromAnswer answer: Result<OpaquePointer, GLibError>) -> String? {
+        guard case .success(let reply) = answer else { return nil }
         defer { g_variant_unref(reply) }
-        guard String(cString: g_variant_get_type_string(reply)) == "(u)" else { return nil }
         let child = g_variant_get_child_value(reply, 0)
         defer { g_variant_unref(child) }
         return SecretServiceProvider.processName(pid: g_variant_get_uint32(child))

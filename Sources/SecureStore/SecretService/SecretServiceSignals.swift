@@ -52,31 +52,46 @@ enum SecretServiceSignals {
     ]
 
     private static let watchedKey = "dev.securestore.signal-rules"
-    private static let watching = Locked(())
 
     /// Adds the match rules to `bus` unless they are there, waits for the bus to confirm them
-    /// (from then on, every signal they select reaches the filter), and learns who owns the
-    /// service now. `false` when the bus refused one: then nothing may be remembered on this
-    /// connection, and no signal counts.
+    /// (from then on, every signal they select reaches the filter), and asks who owns the
+    /// service now (the filter learns the answer, see `ServiceOwners`). `false` when the bus
+    /// refused a rule or did not answer: then nothing may be remembered on this connection, and
+    /// no signal counts. Blocks: call it on ``BlockingWorkers``.
     static func watch(_ bus: OpaquePointer, _ cancellation: GCancellation) -> Bool {
+        watch(bus, cancellation, alongWith: []) { () throws(Never) in }.watching
+    }
+
+    /// ``watch(_:_:)`` and `others` sent together, in one round trip (the bus takes one
+    /// sender's calls in order, so the rules hold before the question is answered), hidden
+    /// behind `meanwhile`'s: returns its result, whether the signals are watched, and the
+    /// replies to `others` in their order. The filter must be on `bus` already.
+    static func watch<T, E: Error>(
+        _ bus: OpaquePointer, _ cancellation: GCancellation, alongWith others: [BusCall], meanwhile: () throws(E) -> T
+    ) throws(E) -> (result: T, watching: Bool, others: [Result<OpaquePointer, GLibError>]) {
         let object = UnsafeMutablePointer<GObject>(bus)
-        return watching.withLock { _ in
-            if g_object_get_data(object, watchedKey) != nil { return true }
-            for rule in rules {
-                cancellation.beginStep()
-                let reply = try? withGError {
-                    g_dbus_connection_call_sync(
-                        bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
-                        tuple([g_variant_new_string(rule)]), nil, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, cancellation.cancellable, $0)
-                }
-                guard let reply else { return false }
-                g_variant_unref(reply)
-            }
-            // After the NameOwnerChanged rule: every change from here on reaches the filter.
-            guard ServiceOwners.learn(on: bus, cancellation) else { return false }
-            g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1))
-            return true
+        // Two first watches at once both add the rules: the bus delivers a signal once however
+        // many rules select it.
+        if g_object_get_data(object, watchedKey) != nil {
+            let (result, replies) = try callTogether(others, on: bus, cancellation, meanwhile: meanwhile)
+            return (result, true, replies)
         }
+        let addRules = rules.map { rule in
+            BusCall(destination: ServiceOwners.busName, path: "/org/freedesktop/DBus", interface: ServiceOwners.busName,
+                    method: "AddMatch", argument: rule, replyType: "()")
+        }
+        let (result, replies) = try callTogether(addRules + [ServiceOwners.ownerQuestion] + others, on: bus, cancellation,
+                                                 meanwhile: meanwhile)
+        var watching = true
+        for reply in replies.prefix(addRules.count) {
+            switch reply {
+            case .success(let body): g_variant_unref(body)
+            case .failure: watching = false
+            }
+        }
+        watching = ServiceOwners.answered(replies[addRules.count]) && watching
+        if watching { g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1)) }
+        return (result, watching, Array(replies.dropFirst(addRules.count + 1)))
     }
 
     // MARK: - Listeners

@@ -17,13 +17,12 @@ enum ServiceOwners {
     static let busName = "org.freedesktop.DBus"
 
     private struct Connection {
-        /// The service's unique name; `nil` while nobody owns it (or before ``learn(on:_:)``).
+        /// The service's unique name; `nil` while nobody owns it (or before anyone asked).
         var owner: String?
-        /// How many owner changes the bus reported: an answer to `GetNameOwner` is kept only if
-        /// none came in while it was on its way (otherwise the change is newer, or the same).
-        var changes: UInt64 = 0
         /// The calls in flight to the service by serial, with the unique name they went to.
         var calls: [UInt32: String?] = [:]
+        /// The questions in flight to the bus about who owns the service, by serial.
+        var ownerQuestions: Set<UInt32> = []
     }
 
     /// At most this many calls are remembered per connection: the oldest are forgotten first
@@ -53,16 +52,26 @@ enum ServiceOwners {
         let newOwner = string(body, at: 2)
         connections.withLock { connections in
             connections[key(bus), default: Connection()].owner = newOwner.isEmpty ? nil : newOwner
-            connections[key(bus), default: Connection()].changes += 1
         }
     }
 
     /// An outgoing method call: remembered when it goes to the service, by its well-known name
-    /// or its owner's unique name.
+    /// or its owner's unique name, or when it asks the bus who owns the service (ours or
+    /// libsecret's), so that the answer is learnt in bus order.
     static func sending(_ message: OpaquePointer, on bus: OpaquePointer) {
         guard g_dbus_message_get_flags(message).rawValue & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED.rawValue == 0,
               let destination = g_dbus_message_get_destination(message).map({ String(cString: $0) }) else { return }
         let serial = g_dbus_message_get_serial(message)
+        if destination == busName {
+            guard isOwnerQuestion(message) else { return }
+            connections.withLock { connections in
+                var connection = connections[key(bus), default: Connection()]
+                if connection.ownerQuestions.count >= callCapacity { connection.ownerQuestions.removeAll() }
+                connection.ownerQuestions.insert(serial)
+                connections[key(bus)] = connection
+            }
+            return
+        }
         connections.withLock { connections in
             var connection = connections[key(bus), default: Connection()]
             guard destination == serviceName || (destination.hasPrefix(":") && destination == connection.owner) else { return }
@@ -76,12 +85,23 @@ enum ServiceOwners {
 
     /// Whether an incoming reply may go on: `false` for a reply to a call to the service that
     /// comes from another sender than the one the call went to, the service's owner now, or the
-    /// bus (which answers for a service that is gone).
+    /// bus (which answers for a service that is gone), and for an answer to a question about
+    /// the owner that does not come from the bus. The bus's answer is learnt here: every reply
+    /// and signal passes the filter in bus order, so the answer is the newest word on the owner
+    /// when it arrives, and later changes come as `NameOwnerChanged` after it.
     static func admits(reply message: OpaquePointer, on bus: OpaquePointer) -> Bool {
         let serial = g_dbus_message_get_reply_serial(message)
         let sender = g_dbus_message_get_sender(message).map { String(cString: $0) }
         return connections.withLock { connections in
-            guard var connection = connections[key(bus)], let call = connection.calls[serial] else { return true }
+            guard var connection = connections[key(bus)] else { return true }
+            if connection.ownerQuestions.contains(serial) {
+                guard sender == busName else { return false }
+                connection.ownerQuestions.remove(serial)
+                if let answer = ownerAnswer(message) { connection.owner = answer }
+                connections[key(bus)] = connection
+                return true
+            }
+            guard let call = connection.calls[serial] else { return true }
             guard sender == busName || (sender != nil && (sender == call || sender == connection.owner)) else { return false }
             connection.calls[serial] = nil
             connections[key(bus)] = connection
@@ -89,35 +109,48 @@ enum ServiceOwners {
         }
     }
 
+    /// Whether `message` is `GetNameOwner` of the service.
+    private static func isOwnerQuestion(_ message: OpaquePointer) -> Bool {
+        guard g_dbus_message_get_member(message).map({ String(cString: $0) }) == "GetNameOwner",
+              let body = g_dbus_message_get_body(message), String(cString: g_variant_get_type_string(body)) == "(s)" else { return false }
+        return string(body, at: 0) == serviceName
+    }
+
+    /// The owner a reply to `GetNameOwner` gives: a unique name, or `.some(nil)` for the bus's
+    /// `NameHasNoOwner`; `nil` for any other reply, which says nothing.
+    private static func ownerAnswer(_ message: OpaquePointer) -> String?? {
+        switch g_dbus_message_get_message_type(message) {
+        case G_DBUS_MESSAGE_TYPE_METHOD_RETURN:
+            guard let body = g_dbus_message_get_body(message), String(cString: g_variant_get_type_string(body)) == "(s)" else { return nil }
+            let owner = string(body, at: 0)
+            return owner.hasPrefix(":") ? .some(owner) : nil
+        case G_DBUS_MESSAGE_TYPE_ERROR:
+            guard g_dbus_message_get_error_name(message).map({ String(cString: $0) }) == "org.freedesktop.DBus.Error.NameHasNoOwner" else { return nil }
+            return .some(nil)
+        default:
+            return nil
+        }
+    }
+
     // MARK: - Asking the bus
 
-    /// Asks the bus who owns the service now, after the `NameOwnerChanged` match rule is in
-    /// place (so that every later change reaches the filter). `false` when the bus did not say.
-    static func learn(on bus: OpaquePointer, _ cancellation: GCancellation) -> Bool {
-        let changesBefore = connections.withLock { $0[key(bus)]?.changes ?? 0 }
-        cancellation.beginStep()
-        let owner: String?
-        do {
-            let reply = try withGError {
-                g_dbus_connection_call_sync(
-                    bus, busName, "/org/freedesktop/DBus", busName, "GetNameOwner", tuple([g_variant_new_string(serviceName)]),
-                    nil, G_DBUS_CALL_FLAGS_NONE, G_MAXINT, cancellation.cancellable, $0)
-            }
-            guard let reply else { return false }
-            defer { g_variant_unref(reply) }
-            guard String(cString: g_variant_get_type_string(reply)) == "(s)" else { return false }
-            owner = string(reply, at: 0)
-        } catch where error.remoteName == "org.freedesktop.DBus.Error.NameHasNoOwner" {
-            owner = nil
-        } catch {
-            return false
+    /// The call that asks the bus who owns the service now; the filter learns its answer (see
+    /// ``admits(reply:on:)``). Sent after the `NameOwnerChanged` match rule, so that every
+    /// later change reaches the filter too.
+    static var ownerQuestion: BusCall {
+        BusCall(destination: busName, path: "/org/freedesktop/DBus", interface: busName, method: "GetNameOwner",
+                argument: serviceName, replyType: "(s)")
+    }
+
+    /// Whether the bus answered ``ownerQuestion``: with an owner, or with "no owner".
+    static func answered(_ reply: Result<OpaquePointer, GLibError>) -> Bool {
+        switch reply {
+        case .success(let body):
+            g_variant_unref(body)
+            return true
+        case .failure(let error):
+            return error.remoteName == "org.freedesktop.DBus.Error.NameHasNoOwner"
         }
-        connections.withLock { connections in
-            var connection = connections[key(bus), default: Connection()]
-            if connection.changes == changesBefore { connection.owner = owner }
-            connections[key(bus)] = connection
-        }
-        return true
     }
 
     private static func string(_ tuple: OpaquePointer, at index: Int) -> String {
