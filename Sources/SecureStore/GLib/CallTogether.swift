@@ -1,20 +1,17 @@
 #if canImport(CLibSecret)
 import CLibSecret
 
-/// One D-Bus method call for ``callTogether(_:on:_:meanwhile:)``.
+/// A call to the bus itself (`org.freedesktop.DBus`) for ``callTogether(_:on:_:meanwhile:)``.
 struct BusCall {
-    let destination: String
-    let path: String
-    let interface: String
     let method: String
-    /// The one argument (the bus's own methods that SecureStore calls take one string). Kept
-    /// as a string, so that a call can be sent again: its `GVariant` is made at each sending.
+    /// The one argument (the bus's methods that SecureStore calls take one string). Kept as a
+    /// string, so that a call can be sent again: its `GVariant` is made at each sending.
     let argument: String
     /// The type the reply's body must have, e.g. `(s)`.
     let replyType: String
 }
 
-/// Sends `calls` one after the other without waiting, runs `meanwhile`, then waits for all the
+/// Sends `calls` to the bus one after the other without waiting, runs `meanwhile`, then waits for all the
 /// replies, blocking the thread: the calls cost one round trip together, hidden behind
 /// `meanwhile`'s own. The bus delivers one sender's messages in the order sent, so a call
 /// still takes effect after the ones before it (an `AddMatch` before a `GetNameOwner`).
@@ -36,7 +33,7 @@ func callTogether<T, E: Error>(
     for (index, call) in calls.enumerated() {
         let slot = Unmanaged.passRetained(CallTogetherSlot(replies: replies, index: index, replyType: call.replyType))
         g_dbus_connection_call(
-            bus, call.destination, call.path, call.interface, call.method, tuple([g_variant_new_string(call.argument)]), nil, G_DBUS_CALL_FLAGS_NONE,
+            bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", call.method, tuple([g_variant_new_string(call.argument)]), nil, G_DBUS_CALL_FLAGS_NONE,
             G_MAXINT, cancellation.cancellable, { source, result, slot in
                 Unmanaged<CallTogetherSlot>.fromOpaque(slot!).takeRetainedValue().finish(OpaquePointer(source), result)
             }, slot.toOpaque())

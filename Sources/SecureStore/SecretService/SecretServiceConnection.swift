@@ -36,18 +36,11 @@ final class SecretServiceConnection: @unchecked Sendable {
 
     /// Connects to the Secret Service on the session bus and opens a transfer session.
     init(cancellation: GCancellation) throws(GLibError) {
-        cancellation.beginStep()
-        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
-        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        let bus = try Self.sessionBus(cancellation)
         defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
-        // GLib's shared session-bus connection exits the process when the bus goes away;
-        // a library must not.
-        g_dbus_connection_set_exit_on_close(bus, 0)
-        ReplyRouter.shared.install(on: bus)
         // The signals' rules, the service's owner and its program are asked while the proxy
         // opens, so that their round trip hides behind the proxy's.
-        let pidQuestion = Self.processIDQuestion(forOwnerOf: ServiceOwners.serviceName)
-        let (service, watching, replies) = try SecretServiceSignals.watch(bus, cancellation, alongWith: [pidQuestion]) {
+        let (service, watching, replies) = try SecretServiceSignals.watch(bus, cancellation, alongWith: [Self.providerQuestion]) {
             () throws(GLibError) in try Self.openService(on: bus, cancellation)
         }
         self.service = service
@@ -55,10 +48,10 @@ final class SecretServiceConnection: @unchecked Sendable {
             defer { g_free(owner) }
             return String(cString: owner)
         }
-        // A service the open started had no owner when first asked.
-        let processName = Self.processName(fromAnswer: replies[0])
-            ?? Self.processName(fromAnswer: callTogether([pidQuestion], on: bus, cancellation)[0])
-        provider = SecretServiceProvider(processName: processName)
+        // A service the open started had no owner when first asked: asked again.
+        var providerAnswer = replies[0]
+        if case .failure = providerAnswer { providerAnswer = callTogether([Self.providerQuestion], on: bus, cancellation)[0] }
+        provider = SecretServiceProvider(processName: Self.processName(fromAnswer: providerAnswer))
         remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
         remembersLockState = ProviderQuirks.signalsAnnounceLockChanges(provider)
         // Without the signals nothing tells who owns the service, so no reply could be trusted.
@@ -118,23 +111,28 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// filter, also while no service runs (so its start is heard). `false` when the bus refused
     /// the match rules. Blocks: call it on ``BlockingWorkers``.
     static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> Bool {
-        cancellation.beginStep()
-        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
-        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        let bus = try sessionBus(cancellation)
         defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
-        g_dbus_connection_set_exit_on_close(bus, 0)   // as in init: a library must not exit
-        ReplyRouter.shared.install(on: bus)
         return SecretServiceSignals.watch(bus, cancellation)
     }
 
-    /// The call that asks the bus for the process ID of `name`'s owner.
-    static func processIDQuestion(forOwnerOf name: String) -> BusCall {
-        BusCall(destination: ServiceOwners.busName, path: "/org/freedesktop/DBus", interface: ServiceOwners.busName,
-                method: "GetConnectionUnixProcessID", argument: name, replyType: "(u)")
+    /// GLib's shared session-bus connection (a reference the caller releases), with the reply
+    /// filter on it. Blocks: call it on ``BlockingWorkers``.
+    private static func sessionBus(_ cancellation: GCancellation) throws(GLibError) -> OpaquePointer {
+        cancellation.beginStep()
+        let bus = try withGError { g_bus_get_sync(G_BUS_TYPE_SESSION, cancellation.cancellable, $0) }
+        guard let bus else { throw GLibError.protocolViolation("No session bus") }
+        // It exits the process when the bus goes away; a library must not.
+        g_dbus_connection_set_exit_on_close(bus, 0)
+        ReplyRouter.shared.install(on: bus)
+        return bus
     }
 
-    /// The name (`/proc/PID/comm`) of the process the answer to ``processIDQuestion(forOwnerOf:)``
-    /// names, or `nil` when the bus did not say (then the provider counts as unknown).
+    /// The call that asks the bus for the process ID of the service's owner, which tells the
+    /// provider.
+    static let providerQuestion = BusCall(method: "GetConnectionUnixProcessID", argument: ServiceOwners.serviceName, replyType: "(u)")
+
+    /// The name (`/proc/PID/comm`) of the process the answer to ``providerQuestion`` names, or `nil` when the bus did not say (then the provider counts as unknown).
     static func processName(fromAnswer answer: Result<OpaquePointer, GLibError>) -> String? {
         guard case .success(let reply) = answer else { return nil }
         defer { g_variant_unref(reply) }

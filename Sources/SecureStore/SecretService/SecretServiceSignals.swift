@@ -77,8 +77,7 @@ enum SecretServiceSignals {
             return (result, true, replies)
         }
         let addRules = rules.map { rule in
-            BusCall(destination: ServiceOwners.busName, path: "/org/freedesktop/DBus", interface: ServiceOwners.busName,
-                    method: "AddMatch", argument: rule, replyType: "()")
+            BusCall(method: "AddMatch", argument: rule, replyType: "()")
         }
         let (result, replies) = try callTogether(addRules + [ServiceOwners.ownerQuestion] + others, on: bus, cancellation,
                                                  meanwhile: meanwhile)

@@ -11,7 +11,8 @@ import CLibSecret
 /// can see. GDBus matches replies by serial alone. So the message filter (``ReplyRouter``) asks
 /// this type about every reply to a call that went to the service, on any thread's behalf
 /// (libsecret's calls too), and drops one from anyone but the service or the bus before GDBus
-/// sees it; the real reply still comes.
+/// sees it; the real reply still comes. The owner itself is learnt in the same filter, in bus
+/// order, from the bus alone: its `NameOwnerChanged` and its answers to `GetNameOwner`.
 enum ServiceOwners {
     static let serviceName = "org.freedesktop.secrets"
     static let busName = "org.freedesktop.DBus"
@@ -138,8 +139,7 @@ enum ServiceOwners {
     /// ``admits(reply:on:)``). Sent after the `NameOwnerChanged` match rule, so that every
     /// later change reaches the filter too.
     static var ownerQuestion: BusCall {
-        BusCall(destination: busName, path: "/org/freedesktop/DBus", interface: busName, method: "GetNameOwner",
-                argument: serviceName, replyType: "(s)")
+        BusCall(method: "GetNameOwner", argument: serviceName, replyType: "(s)")
     }
 
     /// Whether the bus answered ``ownerQuestion``: with an owner, or with "no owner".
