@@ -34,4 +34,16 @@ struct OutsideChangesTests {
             #expect(rule.required.isSubset(of: seen) && seen.isSubset(of: rule.required.union(rule.allowed)), "\(rule.stage): \(seen)\n\(context)")
         }
     }
+
+    /// A stream that starts while no service runs holds the bus connection its signals come
+    /// through: nothing else holds it then, and GLib would drop it with its match rules.
+    @Test func aStreamStartedBeforeTheServiceHearsItStartAndItsChanges() async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(scenario: "Changes/service-starts-later",
+                                                            environment: ReliabilityTests.noActivation.merging(["PROBE": ReliabilityTests.probe]) { $1 })
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError.suffix(2000))"
+        #expect(!outcome.standardOutput.contains("never:"), "\(context)")
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.first == "watching", "\(context)")
+        #expect(lines.contains("service-available") && lines.contains("added k"), "\(context)")
+    }
 }

@@ -28,14 +28,42 @@ final class ReplyRouter: Sendable {
     private static let installedKey = "dev.securestore.reply-filter"
     private let installing = Locked(())
 
-    /// Adds the filter to `bus` unless it has it already.
+    /// Adds the filter to `bus` unless it has it already, and has everything kept about `bus`
+    /// forgotten when GLib finalizes it.
     func install(on bus: OpaquePointer) {
         let object = UnsafeMutablePointer<GObject>(bus)
         installing.withLock { _ in
             guard g_object_get_data(object, Self.installedKey) == nil else { return }
+            ServiceOwners.track(bus)
             _ = g_dbus_connection_add_filter(bus, Self.filter, nil, nil)
-            g_object_set_data(object, Self.installedKey, UnsafeMutableRawPointer(bitPattern: 1))
+            // The data's destroy notify runs as the connection is finalized, before its memory
+            // can hold another connection. The data is the connection's address, not a reference.
+            g_object_set_data_full(object, Self.installedKey, UnsafeMutableRawPointer(bus), Self.forgetConnection)
         }
+    }
+
+    private static let forgetConnection: GDestroyNotify = { bus in
+        let address = UInt(bitPattern: bus)
+        ServiceOwners.forget(connectionAt: address)
+        shared.forget(connectionAt: address)
+    }
+
+    /// Fails the calls still awaiting a reply on the connection at `address`, which is gone.
+    private func forget(connectionAt address: UInt) {
+        let orphans = handlers.withLock { handlers in
+            let calls = handlers.filter { $0.key.bus == address }
+            calls.keys.forEach { handlers.removeValue(forKey: $0) }
+            return calls.values
+        }
+        for handler in orphans {
+            handler(.failure(GLibError(domain: ServiceErrors.io, code: Int32(bitPattern: G_IO_ERROR_CLOSED.rawValue),
+                                       message: "The bus connection was closed")))
+        }
+    }
+
+    /// How many calls on the connection at `address` await their reply.
+    func pendingCalls(onConnectionAt address: UInt) -> Int {
+        handlers.withLock { $0.keys.filter { $0.bus == address }.count }
     }
 
     /// Queues `messages` and registers `handler(index)` for the reply to `messages[index]`. All

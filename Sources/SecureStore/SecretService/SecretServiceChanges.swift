@@ -20,9 +20,13 @@ extension SecretServiceBackend {
             queued.withLock { $0.append(signal) }
             wake.yield()
         }
+        // Held while the stream runs: the signals come only while the bus connection lives,
+        // and nothing else may hold it (no connection to a service that is not running).
+        let signalsBus: HeldBusConnection
         do {
-            let watched = try await Self.onWorker(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
-            guard watched else { throw SecureStoreError(.serviceUnavailable, "The session bus refused to deliver the Secret Service's signals.") }
+            let held = try await Self.onWorker(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
+            guard let held else { throw SecureStoreError(.serviceUnavailable, "The session bus refused to deliver the Secret Service's signals.") }
+            signalsBus = held
         } catch {
             SecretServiceSignals.stopListening(listener)
             throw Self.secureStoreError(from: error)
@@ -33,7 +37,7 @@ extension SecretServiceBackend {
         let started = watch
         let task = Task {
             var watch = started
-            defer { SecretServiceSignals.stopListening(listener) }
+            defer { withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) } }
             for await _ in wakes {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }

@@ -108,12 +108,12 @@ final class SecretServiceConnection: @unchecked Sendable {
     let lockState = LockStateMemory()
 
     /// Makes sure the session bus delivers the Secret Service's change signals to the message
-    /// filter, also while no service runs (so its start is heard). `false` when the bus refused
-    /// the match rules. Blocks: call it on ``BlockingWorkers``.
-    static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> Bool {
-        let bus = try sessionBus(cancellation)
-        defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
-        return SecretServiceSignals.watch(bus, cancellation)
+    /// filter, also while no service runs (so its start is heard), for as long as the returned
+    /// connection is held. `nil` when the bus refused the match rules. Blocks: call it on
+    /// ``BlockingWorkers``.
+    static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> HeldBusConnection? {
+        let held = HeldBusConnection(taking: try sessionBus(cancellation))
+        return SecretServiceSignals.watch(held.bus, cancellation) ? held : nil
     }
 
     /// GLib's shared session-bus connection (a reference the caller releases), with the reply

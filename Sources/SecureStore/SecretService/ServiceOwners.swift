@@ -13,6 +13,11 @@ import CLibSecret
 /// (libsecret's calls too), and drops one from anyone but the service or the bus before GDBus
 /// sees it; the real reply still comes. The owner itself is learnt in the same filter, in bus
 /// order, from the bus alone: its `NameOwnerChanged` and its answers to `GetNameOwner`.
+///
+/// A connection is followed from ``track(_:)`` (when the filter is installed) until GLib
+/// finalizes it (``forget(connectionAt:)``): GLib drops the shared session bus connection once
+/// nobody holds it, and the next one may be allocated at the same address, where another
+/// connection's serials would make it drop its own replies.
 enum ServiceOwners {
     static let serviceName = "org.freedesktop.secrets"
     static let busName = "org.freedesktop.DBus"
@@ -34,6 +39,21 @@ enum ServiceOwners {
 
     private static func key(_ bus: OpaquePointer) -> UInt { UInt(bitPattern: UnsafeRawPointer(bus)) }
 
+    /// Starts following `bus`, knowing nothing yet.
+    static func track(_ bus: OpaquePointer) {
+        connections.withLock { $0[key(bus)] = Connection() }
+    }
+
+    /// Forgets the connection at `address`, which GLib is finalizing.
+    static func forget(connectionAt address: UInt) {
+        _ = connections.withLock { $0.removeValue(forKey: address) }
+    }
+
+    /// Whether the connection at `address` is followed.
+    static func isTracking(connectionAt address: UInt) -> Bool {
+        connections.withLock { $0[address] != nil }
+    }
+
     /// The service's current owner on `bus`, if known.
     static func owner(on bus: OpaquePointer) -> String? {
         connections.withLock { $0[key(bus)]?.owner }
@@ -52,7 +72,7 @@ enum ServiceOwners {
               string(body, at: 0) == serviceName else { return }
         let newOwner = string(body, at: 2)
         connections.withLock { connections in
-            connections[key(bus), default: Connection()].owner = newOwner.isEmpty ? nil : newOwner
+            connections[key(bus)]?.owner = newOwner.isEmpty ? nil : newOwner
         }
     }
 
@@ -66,7 +86,7 @@ enum ServiceOwners {
         if destination == busName {
             guard isOwnerQuestion(message) else { return }
             connections.withLock { connections in
-                var connection = connections[key(bus), default: Connection()]
+                guard var connection = connections[key(bus)] else { return }
                 if connection.ownerQuestions.count >= callCapacity { connection.ownerQuestions.removeAll() }
                 connection.ownerQuestions.insert(serial)
                 connections[key(bus)] = connection
@@ -74,8 +94,8 @@ enum ServiceOwners {
             return
         }
         connections.withLock { connections in
-            var connection = connections[key(bus), default: Connection()]
-            guard destination == serviceName || (destination.hasPrefix(":") && destination == connection.owner) else { return }
+            guard var connection = connections[key(bus)],
+                  destination == serviceName || (destination.hasPrefix(":") && destination == connection.owner) else { return }
             if connection.calls.count >= callCapacity {
                 for old in connection.calls.keys.sorted().prefix(callCapacity / 4) { connection.calls[old] = nil }
             }
