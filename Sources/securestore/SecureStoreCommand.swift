@@ -8,7 +8,7 @@ import Synchronization
 /// `securestore --help` (``Arguments/usage``) documents every command, option and exit status.
 @main
 struct SecureStoreCommand {
-    static func main() async {
+    static func main() {
         let arguments: Arguments
         do {
             guard let parsed = try Arguments.parse(Array(CommandLine.arguments.dropFirst())) else {
@@ -20,7 +20,7 @@ struct SecureStoreCommand {
             Output.standardError("securestore: \(Output.visible(error.message))\nSee 'securestore --help'.")
             exit(64)
         }
-        exit(await run(arguments))
+        exit(MainThreadExecutor().run { await run(arguments) })
     }
 
     /// Runs the command and returns its exit status (documented in ``Arguments/usage``).

@@ -22,12 +22,13 @@ final class Locked<Value>: @unchecked Sendable {
 }
 
 /// A pthread mutex with a fixed address (a Swift stored property may move), and a condition
-/// variable to wait on it with.
-final class PthreadMutex: @unchecked Sendable {
+/// variable to wait on it with. (The `securestore` command's executor uses it too.)
+@_spi(SecureStoreInternal)
+public final class PthreadMutex: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -39,11 +40,11 @@ final class PthreadMutex: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
     /// Waits for `signal()`, with the mutex held (it is released while waiting).
-    func wait() { pthread_cond_wait(condition, mutex) }
-    func signal() { pthread_cond_signal(condition) }
+    public func wait() { pthread_cond_wait(condition, mutex) }
+    public func signal() { pthread_cond_signal(condition) }
 }
 #else
 import Synchronization
