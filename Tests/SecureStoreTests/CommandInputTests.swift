@@ -64,9 +64,9 @@ struct CommandInputTests {
 
     @Test func anotherProgramsKeyIsNeverPrintedRaw() async throws {
         let hostileKey = "\u{1B}]0;PWNED\u{07}\u{1B}[31mred"
-        let stored = try await Subprocess.run(
-            ["secret-tool", "store", "--label=hostile", "xdg:schema", "dev.securestore.Item", "application", app,
-             "service", "app", "key", hostileKey, "synchronizable", "false"], input: "v")
+        let stored = try await Subprocess.storeWithSecretTool(label: "hostile", [
+            "xdg:schema", "dev.securestore.Item", "application", app, "service", "app", "key", hostileKey, "synchronizable", "false",
+        ], value: "v")
         #expect(stored.status == 0, "\(stored.standardError)")
         #expect(try await run(["set", "plain"], input: "v").status == 0)
         let list = try await run(["list"])

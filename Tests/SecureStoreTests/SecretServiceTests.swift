@@ -41,11 +41,10 @@ struct SecretServiceTests {
         let backend = try backend()
         defer { Task { try? await backend.deleteEverything() } }
         let store = SecureStore(backend: backend)
-        let stored = try await Subprocess.run([
-            "secret-tool", "store", "--label", "written by secret-tool", "xdg:schema", "dev.securestore.Item",
-            "application", backend.applicationID, "service", "app", "key", "token", "accessible", "WHEN_UNLOCKED",
-            "synchronizable", "false",
-        ], input: "from the shell")
+        let stored = try await Subprocess.storeWithSecretTool(label: "written by secret-tool", [
+            "xdg:schema", "dev.securestore.Item", "application", backend.applicationID, "service", "app", "key", "token",
+            "accessible", "WHEN_UNLOCKED", "synchronizable", "false",
+        ], value: "from the shell")
         #expect(stored.status == 0, "\(stored.standardError)")
 
         #expect(try await store.getItem("token") == "from the shell")

@@ -58,6 +58,18 @@ enum Subprocess {
         try await run([withSandbox, "--host"] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 
+    /// `secret-tool store` with `attributes` and `value`, tried up to three times as
+    /// `store_item` in Tests/Scenarios/lib.sh does: against KWallet, `secret-tool`'s own transfer
+    /// session is now and then gone by its next call ("Can't find session", seen in CI), which
+    /// is the outside client's trouble, not what these tests check. Returns the last outcome.
+    static func storeWithSecretTool(label: String, _ attributes: [String], value: String) async throws -> Outcome {
+        var outcome = try await run(["secret-tool", "store", "--label", label] + attributes, input: value)
+        for _ in 1..<3 where outcome.status != 0 {
+            outcome = try await run(["secret-tool", "store", "--label", label] + attributes, input: value)
+        }
+        return outcome
+    }
+
     /// Runs `arguments` with this process's environment changed by `environment` (a `nil`
     /// value removes a variable) and `input` on standard input. The child starts with an empty
     /// signal mask (Dispatch's threads block signals, and a child that inherits that, such as
