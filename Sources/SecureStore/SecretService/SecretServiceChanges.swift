@@ -37,7 +37,11 @@ extension SecretServiceBackend {
         let started = watch
         let task = Task {
             var watch = started
-            defer { withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) } }
+            var retry: Task<Void, Never>?
+            defer {
+                retry?.cancel()
+                withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) }
+            }
             for await _ in wakes {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
@@ -47,11 +51,14 @@ extension SecretServiceBackend {
                 if !overflowed {
                     await watch.handle(batch, output)
                 }
-                // The service could not answer: asked again a little later (or as it comes back).
+                // The service could not answer: asked again a little later (or as it comes back),
+                // by one waiting task at a time.
+                retry?.cancel()
+                retry = nil
                 if watch.owesCatchUp {
-                    Task {
+                    retry = Task {
                         try? await Task.sleep(for: ChangeWatch.catchUpRetryDelay)
-                        wake.yield()
+                        if !Task.isCancelled { wake.yield() }
                     }
                 }
             }
