@@ -37,11 +37,7 @@ extension SecretServiceBackend {
         let started = watch
         let task = Task {
             var watch = started
-            var retry: Task<Void, Never>?
-            defer {
-                retry?.cancel()
-                withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) }
-            }
+            defer { withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) } }
             for await _ in wakes {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
@@ -51,14 +47,11 @@ extension SecretServiceBackend {
                 if !overflowed {
                     await watch.handle(batch, output)
                 }
-                // The service could not answer: asked again a little later (or as it comes back),
-                // by one waiting task at a time.
-                retry?.cancel()
-                retry = nil
+                // The service could not answer: asked again a little later (or as it comes back).
                 if watch.owesCatchUp {
-                    retry = Task {
+                    Task {
                         try? await Task.sleep(for: ChangeWatch.catchUpRetryDelay)
-                        if !Task.isCancelled { wake.yield() }
+                        wake.yield()
                     }
                 }
             }
