@@ -175,9 +175,6 @@ struct ChangeWatch: Sendable {
             if view == nil { view = await batchView(naming: named) }   // one failed call is no verdict
             if view == nil {
                 unresolvedPaths.formUnion(named)
-                // Bounded as the signal queue is: past it, the catch-up reports what it would
-                // after dropped signals.
-                if unresolvedPaths.count > SignalQueue.capacity { unresolvedPaths.removeAll() }
                 owesAnswer = true
             }
         }
