@@ -8,11 +8,9 @@
       Prints "forged N" with the number of connections reached.
 
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
-                        [--name NAME] [--drop-replies METHOD] [--fail-searches-after-write N]
-                        [--portal-version N]
+                        [--name NAME] [--drop-replies METHOD] [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
-      memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
-      or overwritten item (ItemCreated, ItemChanged), as the real services do.
+      memory, secrets sent in encrypted sessions as libsecret negotiates them.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
       --forge-replies answers SearchItems one second late, and meanwhile sends the caller, from
       a second connection, a reply with the same serial naming an item that does not exist.
@@ -22,8 +20,6 @@
       bytes while reporting success, as KWallet does when its session key went wrong.
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
-      --fail-searches-after-write N fails the N SearchItems calls that follow each write
-      (org.freedesktop.DBus.Error.Failed), as a service too busy to answer does.
       --forge-replies also delays the service's own SearchItems reply by a second.
       --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
       reports version N and refuses every RetrieveSecret.
@@ -148,7 +144,6 @@ class FakeService:
         self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
         self.created = 0
         self.writes = 0
-        self.searches_to_fail = 0
         self.dropped = []
         self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
         for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
@@ -231,19 +226,10 @@ class FakeService:
         if first <= self.writes < first + count:
             value = bytes(byte ^ 0x5A for byte in value) + b"?"
         item["secret"] = (value, content_type)
-        self.searches_to_fail = self.arguments.fail_searches_after_write
-
-    def announce(self, signal, item_path):
-        self.connection.emit_signal(None, COLLECTION_PATH, "org.freedesktop.Secret.Collection", signal,
-                                    GLib.Variant("(o)", (item_path,)))
 
     # Items.
 
     def on_SearchItems(self, path, arguments, invocation):
-        if self.searches_to_fail > 0:
-            self.searches_to_fail -= 1
-            invocation.return_dbus_error("org.freedesktop.DBus.Error.Failed", "Too busy to search")
-            return
         wanted = arguments[0]
         found = [item_path for item_path, item in self.items.items()
                  if all(item["attributes"].get(name) == value for name, value in wanted.items())]
@@ -275,9 +261,7 @@ class FakeService:
         existing = [item_path for item_path, item in self.items.items() if item["attributes"] == attributes]
         if replace and existing:
             item_path = existing[0]
-            signal = "ItemChanged"
         else:
-            signal = "ItemCreated"
             self.created += 1
             item_path = f"{COLLECTION_PATH}/{self.created}"
             self.items[item_path] = {"registration": self.connection.register_object(
@@ -285,12 +269,10 @@ class FakeService:
         self.items[item_path].update(attributes=attributes, label=label)
         self.store(self.items[item_path], secret)
         invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
-        self.announce(signal, item_path)
 
     def on_SetSecret(self, path, arguments, invocation):
         self.store(self.items[path], arguments[0])
         invocation.return_value(None)
-        self.announce("ItemChanged", path)
 
     def on_Delete(self, path, arguments, invocation):
         item = self.items.pop(path)
@@ -365,7 +347,6 @@ def main():
                          help="never answer calls of METHOD (repeatable)")
     serving.add_argument("--garble-writes", type=lambda text: tuple(map(int, text.split(":"))), default=(0, 0),
                          metavar="FIRST:COUNT")
-    serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

@@ -41,18 +41,10 @@ extension SecretServiceBackend {
             for await _ in wakes {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
-                if overflowed || watch.owesCatchUp {
+                if overflowed {
                     await watch.resynchronize(output)
-                }
-                if !overflowed {
+                } else {
                     await watch.handle(batch, output)
-                }
-                // The service could not answer: asked again a little later (or as it comes back).
-                if watch.owesCatchUp {
-                    Task {
-                        try? await Task.sleep(for: ChangeWatch.catchUpRetryDelay)
-                        wake.yield()
-                    }
                 }
             }
         }
@@ -125,17 +117,6 @@ struct ChangeWatch: Sendable {
     var keysByPath: [String: String] = [:]
     var isLocked = false
     var serviceIsUp = true
-    /// Paths named by signals whose batch the service could not answer for (its search failed
-    /// twice): their keys are reported by the next catch-up.
-    private var unresolvedPaths: Set<String> = []
-    /// Whether the watched items must be learnt anew (``resynchronize(_:)``) while the service
-    /// runs: a batch or a catch-up found no answer. (A service that is gone is caught up with
-    /// when it comes back.)
-    var owesCatchUp: Bool { owesAnswer && serviceIsUp }
-    private var owesAnswer = false
-
-    /// How long a stream waits before it asks again a service that could not answer.
-    static let catchUpRetryDelay = Duration.seconds(1)
 
     init(backend: SecretServiceBackend, options: SecureStoreOptions) {
         self.backend = backend
@@ -173,10 +154,6 @@ struct ChangeWatch: Sendable {
         if serviceIsUp && !named.isEmpty {
             view = await batchView(naming: named)
             if view == nil { view = await batchView(naming: named) }   // one failed call is no verdict
-            if view == nil {
-                unresolvedPaths.formUnion(named)
-                owesAnswer = true
-            }
         }
         for signal in signals {
             await handle(signal, view: view, output)
@@ -287,9 +264,8 @@ struct ChangeWatch: Sendable {
         }
     }
 
-    /// After signals were dropped (see `SignalQueue`), or a batch went unanswered: learns the
-    /// items anew and reports keys added or removed meanwhile, and those the unanswered batches
-    /// named as changed. A value overwritten while signals were dropped goes unreported.
+    /// After signals were dropped (see `SignalQueue`): learns the items anew and reports keys
+    /// added or removed meanwhile. A value overwritten in that gap goes unreported.
     mutating func resynchronize(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
         await catchUp(output)
     }
@@ -297,27 +273,17 @@ struct ChangeWatch: Sendable {
     /// After the service came back or the keyring was unlocked: learns the items anew and
     /// reports keys added or removed meanwhile (a restart changes every path).
     private mutating func catchUp(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
-        guard let snapshot = await snapshot() else {
-            owesAnswer = true
-            return
-        }
-        owesAnswer = false
+        guard let snapshot = await snapshot() else { return }
         if snapshot.isLocked != isLocked {
             isLocked = snapshot.isLocked
             output.yield(isLocked ? .locked : .unlocked)
         }
         // A locked keyring that was never unlocked lists nothing: that is no removal.
         if snapshot.isLocked && snapshot.keysByPath.isEmpty { return }
-        let before = keysByPath, after = snapshot.keysByPath
-        keysByPath = after
-        let keysBefore = Set(before.values), keysAfter = Set(after.values)
-        // Held by a path an unanswered signal named, before or now: maybe overwritten. A second
-        // report is the price; a lost one never is.
-        let named = Set(unresolvedPaths.compactMap { before[$0] } + unresolvedPaths.compactMap { after[$0] })
-        unresolvedPaths = []
-        for key in keysBefore.subtracting(keysAfter).sorted() { output.yield(.removed(key: key)) }
-        for key in keysAfter.subtracting(keysBefore).sorted() { output.yield(.added(key: key)) }
-        for key in named.intersection(keysBefore).intersection(keysAfter).sorted() { output.yield(.changed(key: key)) }
+        let before = Set(keysByPath.values), after = Set(snapshot.keysByPath.values)
+        keysByPath = snapshot.keysByPath
+        for key in before.subtracting(after).sorted() { output.yield(.removed(key: key)) }
+        for key in after.subtracting(before).sorted() { output.yield(.added(key: key)) }
     }
 
     private struct Snapshot {
