@@ -8,7 +8,8 @@
       Prints "forged N" with the number of connections reached.
 
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
-                        [--name NAME] [--drop-replies METHOD] [--portal-version N]
+                        [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--name NAME]
+                        [--drop-replies METHOD] [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
@@ -18,6 +19,11 @@
       padding never checks out.
       --garble-writes FIRST:COUNT stores writes FIRST to FIRST+COUNT-1 (counting from 1) as other
       bytes while reporting success, as KWallet does when its session key went wrong.
+      --hold-garbled MS answers a GetSecrets that carries such bytes MS milliseconds late, so
+      that a write's read-back finds its garbage only after other calls have seen it.
+      --refuse-writes FIRST:COUNT answers writes FIRST to FIRST+COUNT-1 "Can't find session", as
+      KWallet does when it cannot decrypt the secret: CreateItem has then already made the item
+      (holding no secret), SetSecret has recorded the new content type.
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
       --forge-replies also delays the service's own SearchItems reply by a second.
@@ -221,11 +227,23 @@ class FakeService:
         """Keeps a written secret; while --garble-writes says so, garbled, as KWallet before
         6.25 does when its session key differs from the client's, while the call succeeds."""
         self.writes += 1
-        first, count = self.arguments.garble_writes
         value, content_type = self.decrypt(secret)
-        if first <= self.writes < first + count:
+        if self.counts(self.arguments.refuse_writes):
+            item["secret"] = (item.get("secret", (b"", ""))[0], content_type)
+            return False
+        garbled = self.counts(self.arguments.garble_writes)
+        if garbled:
             value = bytes(byte ^ 0x5A for byte in value) + b"?"
         item["secret"] = (value, content_type)
+        item["garbled"] = garbled
+        return True
+
+    def counts(self, writes):
+        first, count = writes
+        return first <= self.writes < first + count
+
+    def refuse(self, invocation, secret):
+        invocation.return_dbus_error("org.freedesktop.DBus.Error.InvalidObjectPath", f"Can't find session {secret[0]}")
 
     # Items.
 
@@ -249,7 +267,11 @@ class FakeService:
                 answer[item_path] = self.encrypt(session, b"", "text/plain")
             elif item_path in self.items:
                 answer[item_path] = self.encrypt(session, *self.items[item_path]["secret"])
-        invocation.return_value(GLib.Variant("(a{o(oayays)})", (answer,)))
+        reply = GLib.Variant("(a{o(oayays)})", (answer,))
+        if self.arguments.hold_garbled and any(self.items.get(item_path, {}).get("garbled") for item_path in answer):
+            GLib.timeout_add(self.arguments.hold_garbled, lambda: invocation.return_value(reply) and False)
+        else:
+            invocation.return_value(reply)
 
     def on_ReadAlias(self, path, arguments, invocation):
         invocation.return_value(GLib.Variant("(o)", (COLLECTION_PATH,)))
@@ -267,12 +289,16 @@ class FakeService:
             self.items[item_path] = {"registration": self.connection.register_object(
                 item_path, self.info.interfaces[2], self.method, self.property, None)}
         self.items[item_path].update(attributes=attributes, label=label)
-        self.store(self.items[item_path], secret)
-        invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+        if self.store(self.items[item_path], secret):
+            invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+        else:
+            self.refuse(invocation, secret)
 
     def on_SetSecret(self, path, arguments, invocation):
-        self.store(self.items[path], arguments[0])
-        invocation.return_value(None)
+        if self.store(self.items[path], arguments[0]):
+            invocation.return_value(None)
+        else:
+            self.refuse(invocation, arguments[0])
 
     def on_Delete(self, path, arguments, invocation):
         item = self.items.pop(path)
@@ -345,8 +371,10 @@ def main():
     serving.add_argument("--name", help="the process name to show, e.g. kwalletd5")
     serving.add_argument("--drop-replies", action="append", default=[], metavar="METHOD",
                          help="never answer calls of METHOD (repeatable)")
-    serving.add_argument("--garble-writes", type=lambda text: tuple(map(int, text.split(":"))), default=(0, 0),
-                         metavar="FIRST:COUNT")
+    writes = lambda text: tuple(map(int, text.split(":")))  # noqa: E731
+    serving.add_argument("--garble-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
+    serving.add_argument("--hold-garbled", type=int, default=0, metavar="MS")
+    serving.add_argument("--refuse-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

@@ -74,6 +74,35 @@ struct HostileBusTests {
         #expect(run.status == (left == nil ? 1 : 0))
     }
 
+    /// KWallet refuses a secret its session cannot decrypt only after `CreateItem` has made the
+    /// item, which then reads as an empty value. The write removes it before trying again, so a
+    /// refused write leaves the key as it was: no item, or the previous value under the previous
+    /// accessibility.
+    @Test(arguments: [
+        ("1:9", [], nil),
+        ("2:9", ["--accessible", "AFTER_FIRST_UNLOCK"], "old"),
+    ] as [(String, [String], String?)])
+    func aWriteKWalletRefusesLeavesTheKeyAsItWas(refused: String, setOptions: [String], left: String?) async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "kwalletd5", "--refuse-writes", refused, "--"]
+                                           + Subprocess.scenario("Hostile/refused-write", setOptions),
+                                           environment: Subprocess.scenarioEnvironment([:]))
+        #expect(run.standardError.contains("set=2") && run.standardError.contains("ERR_KEY_CHAIN"), "\(run.standardError)")
+        #expect(run.standardError.contains("left=k") == (left != nil), "\(run.standardError)")
+        #expect(run.standardOutput == left.map { $0 + "\n" } ?? "", "\(run.standardOutput.debugDescription)")
+        #expect(run.status == (left == nil ? 1 : 0))
+    }
+
+    /// Between KWallet's store of a write and the write's read-back the item may hold bytes
+    /// nobody wrote (the double garbles the overwrite and answers reads of it late). Reads of
+    /// the key in the same process wait for the write: each returns the old value or the new.
+    @Test func aReadDuringAnUnverifiedWriteWaitsForIt() async throws {
+        let hold = Int(TimeScale.seconds(0.5) * 1000)
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", "2:1",
+                                            "--hold-garbled", "\(hold)", "--", Subprocess.probe, "read-during-write", "--app", "read-test"])
+        #expect(run.standardOutput.contains("write=ok") && run.standardOutput.contains("foreign=0"),
+                "\(run.standardOutput)\(run.standardError)")
+    }
+
     /// libsecret keeps a sandboxed app's items in its own file only when the Secret portal is
     /// version 1; with another it silently uses the Secret Service, here the double's.
     @Test func aSecretPortalOfAnotherVersionIsRefusedNotTakenForTheSandboxKeyring() async throws {

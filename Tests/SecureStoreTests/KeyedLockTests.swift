@@ -32,4 +32,55 @@ struct KeyedLockTests {
         try await second.value
         #expect(events.withLock { $0 } == ["first write ended", "second write started"])
     }
+
+    /// Readers of a key hold it together; a writer waits for them, and readers that come while a
+    /// writer waits queue behind it, so a read never runs beside a write.
+    @Test(.timeLimit(.minutes(1))) func readersShareAKeyAndNeverRunBesideAWriter() async throws {
+        let lock = KeyedLock<String>()
+        let events = EventLog()
+        let firstReaderHolds = AsyncGate(), firstReaderMayEnd = AsyncGate()
+        let firstReader = Task {
+            try await lock.withLock("k", .shared) {
+                await firstReaderHolds.open()
+                await firstReaderMayEnd.wait()
+                events.add("first read ended")
+            }
+        }
+        await firstReaderHolds.wait()
+        // A second reader runs beside the first.
+        try await lock.withLock("k", .shared) { events.add("second read ran") }
+        let writer = Task { try await lock.withLock("k") { events.add("write ran") } }
+        while await lock.waiterCount("k") < 1 { await Task.yield() }
+        let lateReader = Task { try await lock.withLock("k", .shared) { events.add("late read ran") } }
+        while await lock.waiterCount("k") < 2 { await Task.yield() }
+        await firstReaderMayEnd.open()
+        try await firstReader.value
+        try await writer.value
+        try await lateReader.value
+        #expect(events.all == ["second read ran", "first read ended", "write ran", "late read ran"])
+    }
+}
+
+/// What happened, in order, from any task.
+final class EventLog: Sendable {
+    private let events = Mutex<[String]>([])
+    var all: [String] { events.withLock { $0 } }
+    func add(_ event: String) { events.withLock { $0.append(event) } }
+}
+
+/// Opens once; every waiter, earlier or later, goes on.
+actor AsyncGate {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func open() {
+        isOpen = true
+        waiting.forEach { $0.resume() }
+        waiting = []
+    }
+
+    func wait() async {
+        guard !isOpen else { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
 }

@@ -53,10 +53,15 @@
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
+//   StressProbe read-during-write --app A
+//       Writes "old" to "k", then overwrites it with "new" while other tasks keep reading "k"
+//       until the overwrite has ended; prints "write=ok|CODE", "reads=N" and "foreign=N" (reads
+//       that returned anything but "old" or "new").
 #if canImport(CLibSecret)
 import CLibSecret
 #endif
 import Foundation
+import Synchronization
 @_spi(SecureStoreInternal) import SecureStore
 
 func option(_ name: String, _ fallback: String) -> String {
@@ -359,9 +364,47 @@ case "writer":
         }
     }
     say("foreign=\(foreign)")
+case "read-during-write":
+    try await store.setItem("k", "old")
+    let overwriting = Flag()
+    let overwrite = Task {
+        defer { overwriting.lower() }
+        do {
+            try await store.setItem("k", "new")
+            return "ok"
+        } catch {
+            return describe(error)
+        }
+    }
+    let (reads, foreign) = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+        for _ in 0..<4 {
+            group.addTask {
+                var reads = 0, foreign = 0
+                repeat {
+                    let read = try await store.getItem("k")
+                    reads += 1
+                    if read != "old" && read != "new" { foreign += 1 }
+                } while overwriting.isRaised
+                return (reads, foreign)
+            }
+        }
+        var total = (0, 0)
+        for try await (reads, foreign) in group { total = (total.0 + reads, total.1 + foreign) }
+        return total
+    }
+    say("write=\(await overwrite.value)")
+    say("reads=\(reads)")
+    say("foreign=\(foreign)")
 default:
     say("usage: see the comment at the top of Tests/StressProbe/main.swift")
     exit(2)
+}
+
+/// Raised until lowered, once.
+final class Flag: Sendable {
+    private let raised = Mutex(true)
+    var isRaised: Bool { raised.withLock { $0 } }
+    func lower() { raised.withLock { $0 = false } }
 }
 
 /// How many of a group's tasks have finished.

@@ -44,11 +44,19 @@ extension SecretServiceBackend {
     /// libsecret's blocking calls: writes, locked items, the unlock dialog.
     func perform<T: Sendable>(timeout: Duration? = nil, _ work: @escaping @Sendable (BlockingCall) throws -> T) async throws -> T {
         let timeout = timeout ?? self.timeout
-        let interaction = userInteraction
         return try await withConnection(timeout: timeout) { connection in
-            try await Self.onWorker(timeout: timeout) { cancellation in
-                try work(BlockingCall(connection: connection, cancellation: cancellation, userInteraction: interaction))
-            }
+            try await onConnectionWorker(connection, timeout: timeout, work)
+        }
+    }
+
+    /// Runs blocking `work` on a worker thread with `connection`, which a caller of
+    /// `withConnection` already holds.
+    func onConnectionWorker<T: Sendable>(_ connection: SecretServiceConnection, timeout: Duration? = nil,
+                                         _ work: @escaping @Sendable (BlockingCall) throws -> T) async throws -> T {
+        let timeout = timeout ?? self.timeout
+        let interaction = userInteraction
+        return try await Self.onWorker(timeout: timeout) { cancellation in
+            try work(BlockingCall(connection: connection, cancellation: cancellation, userInteraction: interaction))
         }
     }
 

@@ -148,8 +148,14 @@ public final class SecretServiceBackend: SecureStoreBackend {
             // Otherwise (new attributes, no item, or one deleted meanwhile by another process) a
             // new item, which exists before the old one goes, so the key never reads as missing.
             let replacesSecrets = ProviderQuirks.announcesNewSecrets(call.connection.provider)
-            let path = try found.all.first.flatMap { replacesSecrets ? try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) : nil }
-                ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
+            let path: String
+            do {
+                path = try found.all.first.flatMap { replacesSecrets ? try call.replaceSecretIfSameItem($0, itemAttributes, value, contentType) : nil }
+                    ?? call.createItem(label: label, attributes: itemAttributes, value: value, contentType: contentType)
+            } catch let error as GLibError where ProviderQuirks.isKWalletsLostSession(error) {
+                try removeItemsMadeWithoutSecret(itemAttributes, besides: found.all, recovery, call)
+                throw error
+            }
             do {
                 try call.checkStored(value, at: path)
             } catch {
@@ -162,36 +168,70 @@ public final class SecretServiceBackend: SecureStoreBackend {
         }
     }
 
-    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
-        if options.synchronizable != .any,
-           case .answer(let value) = try await withConnection({ try await self.quickGetItem(forKey: key, options: options, $0) }) {
-            return value?.take()
+    /// KWallet refuses a secret it cannot decrypt (`ProviderQuirks.isKWalletsLostSession`) only
+    /// after `CreateItem` has made the item, which then reads as an empty value: removed here,
+    /// before the write is tried again. (A refused `SetSecret` leaves the value as it was.) When
+    /// that fails too, the write counts as unverified (see `WriteRecovery`).
+    private func removeItemsMadeWithoutSecret(_ attributes: [String: String], besides existing: [String],
+                                              _ recovery: WriteRecovery?, _ call: BlockingCall) throws {
+        do {
+            for made in try call.search(attributes).all where !existing.contains(made) {
+                try call.deleteItem(at: made)
+            }
+        } catch {
+            recovery?.markUnverified()
+            throw error
         }
+    }
+
+    public func getItem(forKey key: String, options: SecureStoreOptions) async throws -> [UInt8]? {
         // Taken here, on the caller's task: see `SecretBytes`.
-        return try await perform { call -> SecretBytes? in
-            repeat {
-                for isSynchronizable in options.synchronizable.matchingStates {
-                    var found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
-                    // An overwrite that changes the accessibility replaces the item: the one
-                    // found may be gone by now, and its successor is then found by searching again.
-                    for _ in 0..<3 where !found.unlocked.isEmpty {
-                        for path in found.unlocked {
-                            if let value = try call.secret(ofItemAt: path) { return value }
-                        }
-                        found = try call.search(self.attributes(key: key, options: options, isSynchronizable: isSynchronizable))
-                    }
-                    if let path = found.locked.first {
-                        // Locked is never missing: unlock (or fail), then read.
-                        try call.ensureUnlocked(found.locked)
-                        guard let value = try call.secret(ofItemAt: path) else {
-                            throw SecureStoreError(.authenticationCanceled, "The keyring was locked again before the item could be read.")
-                        }
-                        return value
-                    }
+        try await withConnection { connection in
+            try await self.excludingUnverifiedWrites(of: key, options: options, connection) {
+                if options.synchronizable != .any,
+                   case .answer(let value) = try await self.quickGetItem(forKey: key, options: options, connection) {
+                    return value
                 }
-            } while try call.unlockIfMissMayBeHidden()
-            return nil
+                return try await self.onConnectionWorker(connection) { try self.fullGetItem(forKey: key, options: options, $0) }
+            }
         }?.take()
+    }
+
+    /// Runs a read of `key` while no write of it in this process runs, where a write's bytes are
+    /// not known to be right until it has read them back (KWallet, see
+    /// `ProviderQuirks.writesNeedReadBack`): between its store and its read-back the item may
+    /// hold bytes nobody wrote. Elsewhere a write is never half done, and reads wait for nothing.
+    private func excludingUnverifiedWrites<T: Sendable>(of key: String, options: SecureStoreOptions, _ connection: SecretServiceConnection,
+                                                        _ read: @Sendable () async throws -> T) async throws -> T {
+        guard ProviderQuirks.writesNeedReadBack(connection.provider) else { return try await read() }
+        return try await Self.itemLocks.withLock(lockName(key, options), .shared, read)
+    }
+
+    /// `getItem` with libsecret's blocking calls: locked items, unlocking, and items replaced
+    /// while being read.
+    private func fullGetItem(forKey key: String, options: SecureStoreOptions, _ call: BlockingCall) throws -> SecretBytes? {
+        repeat {
+            for isSynchronizable in options.synchronizable.matchingStates {
+                var found = try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable))
+                // An overwrite that changes the accessibility replaces the item: the one
+                // found may be gone by now, and its successor is then found by searching again.
+                for _ in 0..<3 where !found.unlocked.isEmpty {
+                    for path in found.unlocked {
+                        if let value = try call.secret(ofItemAt: path) { return value }
+                    }
+                    found = try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable))
+                }
+                if let path = found.locked.first {
+                    // Locked is never missing: unlock (or fail), then read.
+                    try call.ensureUnlocked(found.locked)
+                    guard let value = try call.secret(ofItemAt: path) else {
+                        throw SecureStoreError(.authenticationCanceled, "The keyring was locked again before the item could be read.")
+                    }
+                    return value
+                }
+            }
+        } while try call.unlockIfMissMayBeHidden()
+        return nil
     }
 
     private enum QuickAnswer {

@@ -1,18 +1,35 @@
 import Synchronization
 
-/// Serialises async work per key within the process: whoever holds a key's lock runs, the rest
-/// wait in order. Writers of one item take it so that concurrent overwrites cannot leave two
-/// items behind.
+/// Serialises async work per key within the process. Writers of one item hold it exclusively,
+/// so that concurrent overwrites cannot leave two items behind; readers that must never see a
+/// write half done (KWallet's unverified writes, see `ProviderQuirks.writesNeedReadBack`) hold it
+/// shared, beside each other but never beside a writer. Waiters are served in arrival order.
 ///
 /// A holder's call can end before the work it started does: a timeout lets the caller go while
 /// a worker thread is still inside a blocking write. The lock is held until that work ends
 /// too (see ``OutstandingWork``), so the next write of the key never runs beside it.
 actor KeyedLock<Key: Hashable & Sendable> {
-    /// A key is held while it has an entry; the entry lists the tasks waiting for it.
-    private var waiting: [Key: [CheckedContinuation<Void, Never>]] = [:]
+    enum Mode: Sendable { case shared, exclusive }
 
-    func withLock<T: Sendable>(_ key: Key, _ body: @Sendable () async throws -> T) async throws -> T {
-        await lock(key)
+    /// A key is held while it has an entry.
+    private struct Holders {
+        var readers = 0
+        var hasWriter = false
+        var waiting: [(mode: Mode, continuation: CheckedContinuation<Void, Never>)] = []
+
+        func admits(_ mode: Mode) -> Bool {
+            mode == .shared ? !hasWriter : !hasWriter && readers == 0
+        }
+
+        mutating func take(_ mode: Mode) {
+            if mode == .shared { readers += 1 } else { hasWriter = true }
+        }
+    }
+
+    private var holders: [Key: Holders] = [:]
+
+    func withLock<T: Sendable>(_ key: Key, _ mode: Mode = .exclusive, _ body: @Sendable () async throws -> T) async throws -> T {
+        await lock(key, mode)
         let outstanding = OutstandingWork()
         let result: Result<T, any Error>
         do {
@@ -20,31 +37,32 @@ actor KeyedLock<Key: Hashable & Sendable> {
         } catch {
             result = .failure(error)
         }
-        if !outstanding.whenDone({ Task { await self.unlock(key) } }) {
-            unlock(key)
+        if !outstanding.whenDone({ Task { await self.unlock(key, mode) } }) {
+            unlock(key, mode)
         }
         return try result.get()
     }
 
     /// How many tasks wait for `key` (for tests).
-    func waiterCount(_ key: Key) -> Int { waiting[key]?.count ?? 0 }
+    func waiterCount(_ key: Key) -> Int { holders[key]?.waiting.count ?? 0 }
 
-    private func lock(_ key: Key) async {
-        guard waiting[key] != nil else {
-            waiting[key] = []
+    private func lock(_ key: Key, _ mode: Mode) async {
+        guard let entry = holders[key], !entry.waiting.isEmpty || !entry.admits(mode) else {
+            holders[key, default: Holders()].take(mode)
             return
         }
-        await withCheckedContinuation { waiting[key]!.append($0) }
+        await withCheckedContinuation { holders[key]!.waiting.append((mode, $0)) }
     }
 
-    private func unlock(_ key: Key) {
-        guard var queue = waiting[key], !queue.isEmpty else {
-            waiting[key] = nil
-            return
+    private func unlock(_ key: Key, _ mode: Mode) {
+        guard var entry = holders[key] else { return }
+        if mode == .shared { entry.readers -= 1 } else { entry.hasWriter = false }
+        while let next = entry.waiting.first, entry.admits(next.mode) {
+            entry.waiting.removeFirst()
+            entry.take(next.mode)
+            next.continuation.resume()
         }
-        let next = queue.removeFirst()
-        waiting[key] = queue
-        next.resume()
+        holders[key] = entry.readers == 0 && !entry.hasWriter && entry.waiting.isEmpty ? nil : entry
     }
 }
 
