@@ -8,7 +8,7 @@
       Prints "forged N" with the number of connections reached.
 
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
-                        [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--name NAME]
+                        [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them.
@@ -24,6 +24,10 @@
       --refuse-writes FIRST:COUNT answers writes FIRST to FIRST+COUNT-1 "Can't find session", as
       KWallet does when it cannot decrypt the secret: CreateItem has then already made the item
       (holding no secret), SetSecret has recorded the new content type.
+      --bad-sessions FIRST:COUNT makes sessions FIRST to FIRST+COUNT-1 (counting from 1) derive
+      another key than the client, as KWallet before 6.25 sometimes does: their secrets never
+      decrypt, and writes in them are refused as above.
+      Each refused write prints "refused", each garbled one "garbled".
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
       --forge-replies also delays the service's own SearchItems reply by a second.
@@ -150,6 +154,7 @@ class FakeService:
         self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
         self.created = 0
         self.writes = 0
+        self.bad_sessions = set()
         self.dropped = []
         self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
         for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
@@ -183,6 +188,9 @@ class FakeService:
     def on_OpenSession(self, path, arguments, invocation):
         algorithm, client_public = arguments
         session = f"{SERVICE_PATH}/session/s{len(self.keys) + 1}"
+        first, count = self.arguments.bad_sessions
+        if first <= len(self.keys) + 1 < first + count:
+            self.bad_sessions.add(session)
         if algorithm == AES and not self.arguments.plain_only:
             private = secrets.randbelow(PRIME - 3) + 2
             shared = pow(int.from_bytes(bytes(client_public), "big"), private, PRIME).to_bytes(128, "big")
@@ -209,7 +217,7 @@ class FakeService:
         key = self.keys[session]
         if key is None:
             return (session, [], list(secret), content_type)
-        if self.arguments.garble_secrets:
+        if self.arguments.garble_secrets or session in self.bad_sessions:
             # Ciphertext that decrypts, under the session's own key, to a block whose last byte
             # is 0: never valid PKCS #7 padding. (Random bytes would decrypt to valid padding
             # about once in 256, and be taken for a value: the algorithm has no MAC.)
@@ -227,13 +235,15 @@ class FakeService:
         """Keeps a written secret; while --garble-writes says so, garbled, as KWallet before
         6.25 does when its session key differs from the client's, while the call succeeds."""
         self.writes += 1
-        value, content_type = self.decrypt(secret)
-        if self.counts(self.arguments.refuse_writes):
-            item["secret"] = (item.get("secret", (b"", ""))[0], content_type)
+        if secret[0] in self.bad_sessions or self.counts(self.arguments.refuse_writes):
+            item["secret"] = (item.get("secret", (b"", ""))[0], secret[3])
+            print("refused", flush=True)
             return False
+        value, content_type = self.decrypt(secret)
         garbled = self.counts(self.arguments.garble_writes)
         if garbled:
             value = bytes(byte ^ 0x5A for byte in value) + b"?"
+            print("garbled", flush=True)
         item["secret"] = (value, content_type)
         item["garbled"] = garbled
         return True
@@ -375,6 +385,7 @@ def main():
     serving.add_argument("--garble-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--hold-garbled", type=int, default=0, metavar="MS")
     serving.add_argument("--refuse-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
+    serving.add_argument("--bad-sessions", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

@@ -92,6 +92,17 @@ struct HostileBusTests {
         #expect(run.status == (left == nil ? 1 : 0))
     }
 
+    /// A process whose transfer session derived another key than KWallet's (the double's second
+    /// session) finds out by reading a secret before its first write, and writes on a new
+    /// session: the write is never refused or garbled, so no other process can read an item
+    /// with no secret or bytes nobody wrote.
+    @Test func aSessionWithTheWrongKeyIsFoundBeforeItsFirstWrite() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "kwalletd5", "--bad-sessions", "2:1", "--"]
+                                           + Subprocess.scenario("Hostile/bad-session"), environment: Subprocess.scenarioEnvironment([:]))
+        #expect(run.standardError.contains("set=0") && run.standardError.contains("refused=0"), "\(run.standardError)")
+        #expect(run.standardOutput == "second\n")
+    }
+
     /// Between KWallet's store of a write and the write's read-back the item may hold bytes
     /// nobody wrote (the double garbles the overwrite and answers reads of it late). Reads of
     /// the key in the same process wait for the write: each returns the old value or the new.

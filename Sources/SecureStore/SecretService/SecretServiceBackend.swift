@@ -134,6 +134,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
         let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
+        try checkSessionBeforeWriting(existing.flatMap { $0.1.unlocked }, options, call)
         for (isSynchronizable, found) in ItemSchema.writeTargets(existing, options, isEmpty: { $0.all.isEmpty }) {
             try call.ensureUnlocked(found.locked)
             if let recovery, ProviderQuirks.writesNeedReadBack(call.connection.provider) {
@@ -165,22 +166,6 @@ public final class SecretServiceBackend: SecureStoreBackend {
             for stale in found.all where stale != path {
                 try call.deleteItem(at: stale)
             }
-        }
-    }
-
-    /// KWallet refuses a secret it cannot decrypt (`ProviderQuirks.isKWalletsLostSession`) only
-    /// after `CreateItem` has made the item, which then reads as an empty value: removed here,
-    /// before the write is tried again. (A refused `SetSecret` leaves the value as it was.) When
-    /// that fails too, the write counts as unverified (see `WriteRecovery`).
-    private func removeItemsMadeWithoutSecret(_ attributes: [String: String], besides existing: [String],
-                                              _ recovery: WriteRecovery?, _ call: BlockingCall) throws {
-        do {
-            for made in try call.search(attributes).all where !existing.contains(made) {
-                try call.deleteItem(at: made)
-            }
-        } catch {
-            recovery?.markUnverified()
-            throw error
         }
     }
 
@@ -366,7 +351,7 @@ public final class SecretServiceBackend: SecureStoreBackend {
 
     /// The attributes that select items: the key's item(s), or with `key: nil` the service's.
     /// `isSynchronizable: nil` follows `options.synchronizable` (`.any` leaves it out).
-    private func attributes(key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
+    func attributes(key: String?, options: SecureStoreOptions, isSynchronizable: Bool?) -> [String: String] {
         ItemSchema.attributes(applicationID: applicationID, key: key, options: options, isSynchronizable: isSynchronizable)
     }
 

@@ -21,7 +21,7 @@ extension SecretServiceConnection {
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
         return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try getSecretsArguments(paths),
                               replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body throws(GLibError) in
-            try Self.decodeSecrets(body, of: paths, service: service)
+            try self.noteDecrypted(Self.decodeSecrets(body, of: paths, service: service))
         }
     }
 

@@ -1,5 +1,6 @@
 #if canImport(CLibSecret)
 import CLibSecret
+import Synchronization
 
 /// A connection to the Secret Service: libsecret's `SecretService` proxy with an open transfer
 /// session. Owns the proxy and releases it in `deinit`.
@@ -159,7 +160,20 @@ final class SecretServiceConnection: @unchecked Sendable {
         let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
                                  try getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
         defer { g_variant_unref(reply) }
-        return try Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: service))[path]
+        return try noteDecrypted(Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: service)))[path]
+    }
+
+    /// Whether this connection's transfer session has decrypted a secret the service sent, so
+    /// that both sides derived the same key (KWallet before 6.25 sometimes does not, see
+    /// `ProviderQuirks.writesNeedReadBack`) — but for the one garbled secret in 256 that
+    /// decrypts to valid padding.
+    var hasDecrypted: Bool { decrypted.load(ordering: .relaxed) }
+
+    private let decrypted = Atomic(false)
+
+    func noteDecrypted(_ secrets: [String: SecretBytes]) -> [String: SecretBytes] {
+        if !secrets.isEmpty { decrypted.store(true, ordering: .relaxed) }
+        return secrets
     }
 
     /// Calls `method` and waits for its reply, blocking the thread, with no D-Bus timeout of
