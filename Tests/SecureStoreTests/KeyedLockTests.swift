@@ -50,9 +50,10 @@ struct KeyedLockTests {
         // A second reader runs beside the first.
         try await lock.withLock("k", .shared) { events.add("second read ran") }
         let writer = Task { try await lock.withLock("k") { events.add("write ran") } }
-        while await lock.waiterCount("k") < 1 { await Task.yield() }
+        await lock.until("k") { $0.waiting == 1 || $0.hasWriter }
         let lateReader = Task { try await lock.withLock("k", .shared) { events.add("late read ran") } }
-        while await lock.waiterCount("k") < 2 { await Task.yield() }
+        // Queued behind the writer (right), or reading beside the first reader (wrong).
+        await lock.until("k") { $0.waiting == 2 || $0.readers == 2 }
         await firstReaderMayEnd.open()
         try await firstReader.value
         try await writer.value

@@ -46,12 +46,45 @@ actor KeyedLock<Key: Hashable & Sendable> {
     /// How many tasks wait for `key` (for tests).
     func waiterCount(_ key: Key) -> Int { holders[key]?.waiting.count ?? 0 }
 
+    /// Who holds and who waits for a key, for tests.
+    struct Occupancy: Sendable {
+        var readers = 0
+        var hasWriter = false
+        var waiting = 0
+    }
+
+    private var observers: [(key: Key, isMet: @Sendable (Occupancy) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+
+    /// Returns once `key`'s holders and waiters meet `isMet` (for tests, which must not spin).
+    func until(_ key: Key, _ isMet: @escaping @Sendable (Occupancy) -> Bool) async {
+        guard !isMet(occupancy(key)) else { return }
+        await withCheckedContinuation { observers.append((key, isMet, $0)) }
+    }
+
+    private func occupancy(_ key: Key) -> Occupancy {
+        holders[key].map { Occupancy(readers: $0.readers, hasWriter: $0.hasWriter, waiting: $0.waiting.count) } ?? Occupancy()
+    }
+
+    private func notifyObservers(of key: Key) {
+        guard !observers.isEmpty else { return }
+        let now = occupancy(key)
+        observers.removeAll { observer in
+            guard observer.key == key, observer.isMet(now) else { return false }
+            observer.continuation.resume()
+            return true
+        }
+    }
+
     private func lock(_ key: Key, _ mode: Mode) async {
         guard let entry = holders[key], !entry.waiting.isEmpty || !entry.admits(mode) else {
             holders[key, default: Holders()].take(mode)
+            notifyObservers(of: key)
             return
         }
-        await withCheckedContinuation { holders[key]!.waiting.append((mode, $0)) }
+        await withCheckedContinuation { continuation in
+            holders[key]!.waiting.append((mode, continuation))
+            notifyObservers(of: key)
+        }
     }
 
     private func unlock(_ key: Key, _ mode: Mode) {
@@ -63,6 +96,7 @@ actor KeyedLock<Key: Hashable & Sendable> {
             next.continuation.resume()
         }
         holders[key] = entry.readers == 0 && !entry.hasWriter && entry.waiting.isEmpty ? nil : entry
+        notifyObservers(of: key)
     }
 }
 
