@@ -9,9 +9,11 @@
 
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
-                        [--drop-replies METHOD] [--portal-version N]
+                        [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
+                        [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
-      memory, secrets sent in encrypted sessions as libsecret negotiates them.
+      memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
+      or overwritten item (ItemCreated, ItemChanged), as the real services do.
       --plain-only refuses dh-ietf1024-sha256-aes128-cbc-pkcs7 sessions (only "plain" is offered).
       --forge-replies answers SearchItems one second late, and meanwhile sends the caller, from
       a second connection, a reply with the same serial naming an item that does not exist.
@@ -30,6 +32,10 @@
       Each refused write prints "refused", each garbled one "garbled".
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
+      --fail-searches-after-write N fails the N SearchItems calls that follow each write
+      (org.freedesktop.DBus.Error.Failed), as a service too busy to answer does.
+      --echo-changes MS announces each written item once more as changed, MS milliseconds
+      later, as KeePassXC announces a write many times over.
       --forge-replies also delays the service's own SearchItems reply by a second.
       --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
       reports version N and refuses every RetrieveSecret.
@@ -155,6 +161,7 @@ class FakeService:
         self.created = 0
         self.writes = 0
         self.bad_sessions = set()
+        self.searches_to_fail = 0
         self.dropped = []
         self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
         for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
@@ -246,6 +253,7 @@ class FakeService:
             print("garbled", flush=True)
         item["secret"] = (value, content_type)
         item["garbled"] = garbled
+        self.searches_to_fail = self.arguments.fail_searches_after_write
         return True
 
     def counts(self, writes):
@@ -255,9 +263,25 @@ class FakeService:
     def refuse(self, invocation, secret):
         invocation.return_dbus_error("org.freedesktop.DBus.Error.InvalidObjectPath", f"Can't find session {secret[0]}")
 
+    def announce(self, signal, item_path):
+        self.connection.emit_signal(None, COLLECTION_PATH, "org.freedesktop.Secret.Collection", signal,
+                                    GLib.Variant("(o)", (item_path,)))
+        if self.arguments.echo_changes and signal != "ItemDeleted":
+            GLib.timeout_add(self.arguments.echo_changes, lambda: self.echo(item_path))
+
+    def echo(self, item_path):
+        if item_path in self.items:
+            self.connection.emit_signal(None, COLLECTION_PATH, "org.freedesktop.Secret.Collection", "ItemChanged",
+                                        GLib.Variant("(o)", (item_path,)))
+        return False
+
     # Items.
 
     def on_SearchItems(self, path, arguments, invocation):
+        if self.searches_to_fail > 0:
+            self.searches_to_fail -= 1
+            invocation.return_dbus_error("org.freedesktop.DBus.Error.Failed", "Too busy to search")
+            return
         wanted = arguments[0]
         found = [item_path for item_path, item in self.items.items()
                  if all(item["attributes"].get(name) == value for name, value in wanted.items())]
@@ -293,7 +317,9 @@ class FakeService:
         existing = [item_path for item_path, item in self.items.items() if item["attributes"] == attributes]
         if replace and existing:
             item_path = existing[0]
+            signal = "ItemChanged"
         else:
+            signal = "ItemCreated"
             self.created += 1
             item_path = f"{COLLECTION_PATH}/{self.created}"
             self.items[item_path] = {"registration": self.connection.register_object(
@@ -301,12 +327,14 @@ class FakeService:
         self.items[item_path].update(attributes=attributes, label=label)
         if self.store(self.items[item_path], secret):
             invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+            self.announce(signal, item_path)
         else:
             self.refuse(invocation, secret)
 
     def on_SetSecret(self, path, arguments, invocation):
         if self.store(self.items[path], arguments[0]):
             invocation.return_value(None)
+            self.announce("ItemChanged", path)
         else:
             self.refuse(invocation, arguments[0])
 
@@ -386,6 +414,8 @@ def main():
     serving.add_argument("--hold-garbled", type=int, default=0, metavar="MS")
     serving.add_argument("--refuse-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--bad-sessions", type=writes, default=(0, 0), metavar="FIRST:COUNT")
+    serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
+    serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

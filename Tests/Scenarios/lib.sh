@@ -123,6 +123,10 @@ start_watcher() {
   for _ in $(seq 600); do grep -qx watching events && return; sleep 0.1; done
   echo "never: watching" >> events
 }
+# Waits up to 60 s for the watcher's event line EVENT, or notes "never: EVENT": `wait_for_event EVENT`.
+wait_for_event() { for _ in $(seq 600); do grep -qx "$1" events && return; sleep 0.1; done; echo "never: $1" >> events; }
+# Starts the stage NAME of the watcher's events (an "== NAME" line): `event_stage NAME`.
+event_stage() { echo "== $1" >> events; }
 
 # Locks the default collection through the Secret Service, as the desktop would (running the
 # prompt KeePassXC answers with), and waits up to 5 s until it reports itself locked.

@@ -39,6 +39,22 @@ struct ReliabilityTests {
         #expect(Self.value("after-restart", in: outcome) == "ok", "the same process works again without a restart")
     }
 
+    /// A batch of signals whose search the service fails twice is reported once the service
+    /// answers again (a second later), never dropped; and only once when the service announces
+    /// the write again meanwhile (`echo`: KeePassXC announces a write many times), which the
+    /// batch of the repeat reports.
+    @Test(arguments: [false, true])
+    func aChangeWhoseSearchFailsIsReportedOnceTheServiceAnswers(echo: Bool) async throws {
+        let echoing = echo ? ["--echo-changes", "\(Int(TimeScale.seconds(0.1) * 1000))"] : []
+        let outcome = try await Subprocess.run([Subprocess.withFakeService, "serve", "--fail-searches-after-write", "2"] + echoing + ["--"]
+                                               + Subprocess.scenario("Changes/unanswered-batch"),
+                                               environment: Subprocess.scenarioEnvironment([:]))
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError.suffix(2000))"
+        #expect(!outcome.standardOutput.contains("never:"), "\(context)")
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == ["watching", "== store", "added k", "== overwrite", "changed k", "== end", "added end"], "\(context)")
+    }
+
     @Test(.tags(.everyProvider)) func aDaemonReplacedBetweenCallsIsUsedByTheNextCall() async throws {
         // No call is in flight when the daemon dies, so nothing tells the process before its
         // next call that its connection's transfer session belonged to the old daemon.

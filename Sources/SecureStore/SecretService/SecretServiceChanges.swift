@@ -37,7 +37,13 @@ extension SecretServiceBackend {
         let started = watch
         let task = Task {
             var watch = started
-            defer { withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) } }
+            // When the catch-up the stream owes is due, and the task that wakes it then.
+            var catchUpDue: ContinuousClock.Instant?
+            var retry: Task<Void, Never>?
+            defer {
+                retry?.cancel()
+                withExtendedLifetime(signalsBus) { SecretServiceSignals.stopListening(listener) }
+            }
             for await _ in wakes {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
@@ -45,6 +51,25 @@ extension SecretServiceBackend {
                     await watch.resynchronize(output)
                 } else {
                     await watch.handle(batch, output)
+                    if watch.owesCatchUp, let due = catchUpDue, ContinuousClock.now >= due {
+                        await watch.resynchronize(output)
+                    }
+                }
+                // Signals the service could not answer for: a later batch that names their
+                // paths reports them (KeePassXC announces a write many times over); the
+                // catch-up, a little later, reports the rest, and is asked again until answered.
+                if !watch.owesCatchUp {
+                    catchUpDue = nil
+                    retry?.cancel()
+                    retry = nil
+                } else if catchUpDue.map({ ContinuousClock.now >= $0 }) ?? true {
+                    let due = ContinuousClock.now + ChangeWatch.catchUpRetryDelay
+                    catchUpDue = due
+                    retry?.cancel()
+                    retry = Task {
+                        try? await Task.sleep(until: due)
+                        if !Task.isCancelled { wake.yield() }
+                    }
                 }
             }
         }
@@ -117,6 +142,19 @@ struct ChangeWatch: Sendable {
     var keysByPath: [String: String] = [:]
     var isLocked = false
     var serviceIsUp = true
+    /// Paths named by signals whose batch the service could not answer for (its search failed
+    /// twice): their keys are reported by the next catch-up, unless a later batch that was
+    /// answered names them first (it reports what they hold then).
+    private var unresolvedPaths: Set<String> = []
+    /// A catch-up failed, or more paths went unanswered than are kept: the watched items must
+    /// be learnt anew whatever later batches report.
+    private var mustLearnAnew = false
+    /// Whether the watched items must be learnt anew (``resynchronize(_:)``) while the service
+    /// runs. (A service that is gone is caught up with when it comes back.)
+    var owesCatchUp: Bool { serviceIsUp && (mustLearnAnew || !unresolvedPaths.isEmpty) }
+
+    /// How long a stream waits before it asks again a service that could not answer.
+    static let catchUpRetryDelay = Duration.seconds(1)
 
     init(backend: SecretServiceBackend, options: SecureStoreOptions) {
         self.backend = backend
@@ -154,6 +192,17 @@ struct ChangeWatch: Sendable {
         if serviceIsUp && !named.isEmpty {
             view = await batchView(naming: named)
             if view == nil { view = await batchView(naming: named) }   // one failed call is no verdict
+            if view != nil {
+                unresolvedPaths.subtract(named)
+            } else {
+                unresolvedPaths.formUnion(named)
+                // Bounded as the signal queue is: past it, the catch-up reports what it would
+                // after dropped signals.
+                if unresolvedPaths.count > SignalQueue.capacity {
+                    unresolvedPaths.removeAll()
+                    mustLearnAnew = true
+                }
+            }
         }
         for signal in signals {
             await handle(signal, view: view, output)
@@ -264,8 +313,9 @@ struct ChangeWatch: Sendable {
         }
     }
 
-    /// After signals were dropped (see `SignalQueue`): learns the items anew and reports keys
-    /// added or removed meanwhile. A value overwritten in that gap goes unreported.
+    /// After signals were dropped (see `SignalQueue`), or a batch went unanswered: learns the
+    /// items anew and reports keys added or removed meanwhile, and those the unanswered batches
+    /// named as changed. A value overwritten while signals were dropped goes unreported.
     mutating func resynchronize(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
         await catchUp(output)
     }
@@ -273,17 +323,27 @@ struct ChangeWatch: Sendable {
     /// After the service came back or the keyring was unlocked: learns the items anew and
     /// reports keys added or removed meanwhile (a restart changes every path).
     private mutating func catchUp(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
-        guard let snapshot = await snapshot() else { return }
+        guard let snapshot = await snapshot() else {
+            mustLearnAnew = true
+            return
+        }
+        mustLearnAnew = false
         if snapshot.isLocked != isLocked {
             isLocked = snapshot.isLocked
             output.yield(isLocked ? .locked : .unlocked)
         }
         // A locked keyring that was never unlocked lists nothing: that is no removal.
         if snapshot.isLocked && snapshot.keysByPath.isEmpty { return }
-        let before = Set(keysByPath.values), after = Set(snapshot.keysByPath.values)
-        keysByPath = snapshot.keysByPath
-        for key in before.subtracting(after).sorted() { output.yield(.removed(key: key)) }
-        for key in after.subtracting(before).sorted() { output.yield(.added(key: key)) }
+        let before = keysByPath, after = snapshot.keysByPath
+        keysByPath = after
+        let keysBefore = Set(before.values), keysAfter = Set(after.values)
+        // Held by a path an unanswered signal named, before or now: maybe overwritten. A second
+        // report is the price; a lost one never is.
+        let named = Set(unresolvedPaths.compactMap { before[$0] } + unresolvedPaths.compactMap { after[$0] })
+        unresolvedPaths = []
+        for key in keysBefore.subtracting(keysAfter).sorted() { output.yield(.removed(key: key)) }
+        for key in keysAfter.subtracting(keysBefore).sorted() { output.yield(.added(key: key)) }
+        for key in named.intersection(keysBefore).intersection(keysAfter).sorted() { output.yield(.changed(key: key)) }
     }
 
     private struct Snapshot {

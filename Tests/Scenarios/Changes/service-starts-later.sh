@@ -11,10 +11,8 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 start_watcher $app
-waitFor() { for _ in $(seq 600); do grep -qx "$1" events && return; sleep 0.1; done; echo "never: $1" >> events; }
-stage() { echo "== $1" >> events; }
-stage start; start_new_daemon > /dev/null; waitFor service-available
-stage store; store_item $app k a WHEN_UNLOCKED; waitFor "added k"
-stage end
+event_stage start; start_new_daemon > /dev/null; wait_for_event service-available
+event_stage store; store_item $app k a WHEN_UNLOCKED; wait_for_event "added k"
+event_stage end
 kill $watcher $replacement 2>/dev/null; wait $watcher 2>/dev/null
 cat events
