@@ -29,6 +29,8 @@
       --bad-sessions FIRST:COUNT makes sessions FIRST to FIRST+COUNT-1 (counting from 1) derive
       another key than the client, as KWallet before 6.25 sometimes does: their secrets never
       decrypt, and writes in them are refused as above.
+      --bad-sessions-decrypt makes those sessions' secrets decrypt after all, to random bytes
+      (new ones at each reading), as one garbled secret in 256 does.
       Each refused write prints "refused", each garbled one "garbled".
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
@@ -224,7 +226,9 @@ class FakeService:
         key = self.keys[session]
         if key is None:
             return (session, [], list(secret), content_type)
-        if self.arguments.garble_secrets or session in self.bad_sessions:
+        if session in self.bad_sessions and self.arguments.bad_sessions_decrypt:
+            secret = os.urandom(len(secret) or 1)
+        elif self.arguments.garble_secrets or session in self.bad_sessions:
             # Ciphertext that decrypts, under the session's own key, to a block whose last byte
             # is 0: never valid PKCS #7 padding. (Random bytes would decrypt to valid padding
             # about once in 256, and be taken for a value: the algorithm has no MAC.)
@@ -414,6 +418,7 @@ def main():
     serving.add_argument("--hold-garbled", type=int, default=0, metavar="MS")
     serving.add_argument("--refuse-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--bad-sessions", type=writes, default=(0, 0), metavar="FIRST:COUNT")
+    serving.add_argument("--bad-sessions-decrypt", action="store_true")
     serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     arguments = parser.parse_args()

@@ -31,6 +31,7 @@ struct BlockingCall {
         guard let stored = try secret(ofItemAt: path) else { return }
         defer { stored.zero() }
         if !stored.equals(value) { throw ServiceErrors.garbledSecret }
+        connection.markSessionVerified()   // only a shared key reads back what was sent
     }
 
     /// The value at `path`, or `nil` when the item went away since it was found.

@@ -2,14 +2,14 @@
 extension SecretServiceBackend {
     // MARK: - KWallet's broken key exchange (see `ProviderQuirks.writesNeedReadBack`)
 
-    /// On KWallet, before the first write on a connection whose session has decrypted nothing
-    /// yet, one secret is read: one of the key's items, or another of the service's. A session
-    /// whose key exchange went wrong cannot decrypt it (`ServiceErrors.garbledSecret` replaces
-    /// the connection), and is found before a write on it stores garbage or leaves an item with
-    /// no secret, which a read in another process could return. With nothing to read, the
-    /// write's own read-back finds it.
+    /// On KWallet, before the first write on a connection whose session is not verified yet
+    /// (see `SecretServiceConnection.isSessionVerified`), one secret is read, twice: one of the
+    /// key's items, or another of the service's. A session whose key exchange went wrong fails
+    /// that (`ServiceErrors.garbledSecret` replaces the connection), and is found before a write
+    /// on it stores garbage or leaves an item with no secret, which a read in another process
+    /// could return. With nothing to read, the write's own read-back finds it.
     func checkSessionBeforeWriting(_ keysItems: [String], _ options: SecureStoreOptions, _ call: BlockingCall) throws {
-        guard ProviderQuirks.writesNeedReadBack(call.connection.provider), !call.connection.hasDecrypted else { return }
+        guard ProviderQuirks.writesNeedReadBack(call.connection.provider), !call.connection.isSessionVerified else { return }
         let path = try keysItems.first ?? call.search(attributes(key: nil, options: options, isSynchronizable: nil)).unlocked.first
         guard let path else { return }
         try call.secret(ofItemAt: path)?.zero()

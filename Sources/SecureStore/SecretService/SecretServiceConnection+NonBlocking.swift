@@ -15,14 +15,21 @@ extension SecretServiceConnection {
 
     /// The secrets of the unlocked items at `paths`, their bytes exactly, by path; items locked
     /// or gone meanwhile are left out, and one this session cannot decrypt throws (see
-    /// `decodeSecrets`). Blocks no thread (see `call`).
+    /// `decodeSecrets` and `checkedAgainstSecondReading`). Blocks no thread (see `call`).
     func secrets(ofItemsAt paths: [String], timeout: Duration) async throws -> [String: SecretBytes] {
         let service = ServicePointer(pointer: service)
         // Like libsecret's own lookup: GetSecrets, and no auto-start (a new daemon has no session).
-        return try await call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try getSecretsArguments(paths),
-                              replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body throws(GLibError) in
-            try self.noteDecrypted(Self.decodeSecrets(body, of: paths, service: service))
+        let read = { @Sendable () async throws -> [String: SecretBytes] in
+            try await self.call(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets", try self.getSecretsArguments(paths),
+                                replyType: "(a{o(oayays)})", autoStart: false, timeout: timeout) { body throws(GLibError) in
+                try Self.decodeSecrets(body, of: paths, service: service)
+            }
         }
+        guard mustReadTwice else { return try await read() }
+        // Both readings go out at once: the check costs no second round trip.
+        async let second = read()
+        let first = try await read()
+        return try checkedAgainstSecondReading(first, try await second)
     }
 
     /// The collection path behind an alias such as `default`, or `nil` when the alias is unset,

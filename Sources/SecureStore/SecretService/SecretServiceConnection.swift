@@ -155,25 +155,48 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// The secret of the item at `path`, its bytes exactly; `nil` when the service returns none
-    /// (the item is locked). A secret this session cannot decrypt throws (see `decodeSecrets`).
+    /// (the item is locked). A secret this session cannot decrypt throws (see `decodeSecrets`),
+    /// as does one read twice with two results on a session not yet verified (see
+    /// `checkedAgainstSecondReading`).
     func secret(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> SecretBytes? {
-        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
-                                 try getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
-        defer { g_variant_unref(reply) }
-        return try noteDecrypted(Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: service)))[path]
+        let read = { () throws(GLibError) -> [String: SecretBytes] in
+            let reply = try self.callSync(Self.servicePath, "org.freedesktop.Secret.Service", "GetSecrets",
+                                          try self.getSecretsArguments([path]), replyType: "(a{o(oayays)})", autoStart: false, cancellation)
+            defer { g_variant_unref(reply) }
+            return try Self.decodeSecrets(reply, of: [path], service: ServicePointer(pointer: self.service))
+        }
+        let first = try read()
+        return try checkedAgainstSecondReading(first, mustReadTwice ? try read() : nil)[path]
     }
 
-    /// Whether this connection's transfer session has decrypted a secret the service sent, so
-    /// that both sides derived the same key (KWallet before 6.25 sometimes does not, see
-    /// `ProviderQuirks.writesNeedReadBack`) — but for the one garbled secret in 256 that
-    /// decrypts to valid padding.
-    var hasDecrypted: Bool { decrypted.load(ordering: .relaxed) }
+    // MARK: - A session whose key exchange went wrong
 
-    private let decrypted = Atomic(false)
+    /// Whether this connection's transfer session is known to share its key with the service:
+    /// a write read back equal, or a secret read twice alike. KWallet before 6.25 sometimes
+    /// derives another key (see `ProviderQuirks.writesNeedReadBack`), and then one garbled
+    /// secret in 256 decrypts to valid padding: a wrong value that nothing else would catch.
+    var isSessionVerified: Bool { sessionVerified.load(ordering: .relaxed) }
 
-    func noteDecrypted(_ secrets: [String: SecretBytes]) -> [String: SecretBytes] {
-        if !secrets.isEmpty { decrypted.store(true, ordering: .relaxed) }
-        return secrets
+    private let sessionVerified = Atomic(false)
+
+    func markSessionVerified() { sessionVerified.store(true, ordering: .relaxed) }
+
+    /// Whether secrets must be read twice: on KWallet, until the session is verified.
+    var mustReadTwice: Bool { ProviderQuirks.writesNeedReadBack(provider) && !isSessionVerified }
+
+    /// `first`, once `second` (the same items read again, when `mustReadTwice`) agrees with it.
+    /// The service encrypts each reading with a new IV, so under a wrong key the two decrypt to
+    /// two different garbles: that throws `ServiceErrors.garbledSecret` (a new connection is
+    /// opened). Every copy but `first`'s is zeroed.
+    func checkedAgainstSecondReading(_ first: [String: SecretBytes], _ second: [String: SecretBytes]?) throws(GLibError) -> [String: SecretBytes] {
+        guard let second else { return first }
+        defer { second.values.forEach { $0.zero() } }
+        for (path, value) in first where second[path].map({ !$0.equals(value) }) ?? false {
+            first.values.forEach { $0.zero() }
+            throw ServiceErrors.garbledSecret
+        }
+        if !first.isEmpty && !second.isEmpty { markSessionVerified() }
+        return first
     }
 
     /// Calls `method` and waits for its reply, blocking the thread, with no D-Bus timeout of

@@ -13,6 +13,8 @@ final class SecretBytes: @unchecked Sendable {
     /// Compares without copying.
     func equals(_ other: [UInt8]) -> Bool { storage == other }
 
+    func equals(_ other: SecretBytes) -> Bool { other.equals(storage) }
+
     /// The caller's own copy; this one is zeroed.
     func take() -> [UInt8] {
         let copy = [UInt8](unsafeUninitializedCapacity: storage.count) { buffer, count in
