@@ -20,7 +20,7 @@ extension SecretServiceBackend {
     /// before the write is tried again. (A refused `SetSecret` leaves the value as it was.) When
     /// that fails too, the write counts as unverified (see `WriteRecovery`).
     func removeItemsMadeWithoutSecret(_ attributes: [String: String], besides existing: [String],
-                                              _ recovery: WriteRecovery?, _ call: BlockingCall) throws {
+                                      _ recovery: WriteRecovery?, _ call: BlockingCall) throws {
         do {
             for made in try call.search(attributes).all where !existing.contains(made) {
                 try call.deleteItem(at: made)
