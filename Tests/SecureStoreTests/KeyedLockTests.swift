@@ -34,8 +34,10 @@ struct KeyedLockTests {
     }
 
     /// Readers of a key hold it together; a writer waits for them, and readers that come while a
-    /// writer waits queue behind it, so a read never runs beside a write.
-    @Test(.timeLimit(.minutes(1))) func readersShareAKeyAndNeverRunBesideAWriter() async throws {
+    /// writer waits queue behind it, so a read never runs beside a write. The time limit turns a
+    /// deadlock into a failure; it is generous because every hop here waits its turn on the
+    /// cooperative pool, which in CI's sanitizer pass also runs the thousand-task tests.
+    @Test(.timeLimit(.minutes(10))) func readersShareAKeyAndNeverRunBesideAWriter() async throws {
         let lock = KeyedLock<String>()
         let events = EventLog()
         let firstReaderHolds = AsyncGate(), firstReaderMayEnd = AsyncGate()

@@ -23,7 +23,14 @@ for n in $(seq 1 400); do
   got=$("$S" get "item$item" --app stress --raw 2>/tmp/stress-err.$$); status=$?
   if [ $status -eq 0 ]; then
     if [ "$got" = "${current[$item]}" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); fi
-  elif [ $status -eq 1 ]; then missing=$((missing + 1))
+  elif [ $status -eq 1 ]; then
+    missing=$((missing + 1))
+    # Whether another client finds the item right after tells a false miss from a lost item.
+    if [ "$(lookup "item$item" "${current[$item]}")" = "${current[$item]}" ]; then
+      echo "missing item$item (read $n): secret-tool then found it"
+    else
+      echo "missing item$item (read $n): secret-tool then did not find it"
+    fi
   elif typed $status /tmp/stress-err.$$; then errors=$((errors + 1)); cat /tmp/stress-err.$$ >&2
   else untyped=$((untyped + 1)); cat /tmp/stress-err.$$ >&2; fi
 done
