@@ -21,6 +21,13 @@ lock_login() {
 # Runs CMD in APP's sandbox: `in_sandbox APP CMD...` (Scripts/with-sandbox --host only).
 in_sandbox() { "$SECURESTORE_IN_SANDBOX" "$@"; }
 
+# Waits up to SECONDS for the unlock dialog ($UNLOCK_DIALOG, Scripts/with-display), times the
+# run's slowness factor: under a sanitizer (SECURESTORE_TEST_TIME_SCALE=5) the daemon's activation
+# and the instrumented command's first call come that much later.
+wait_for_dialog() {
+  "$UNLOCK_DIALOG" wait "$(awk -v s="$1" -v f="${SECURESTORE_TEST_TIME_SCALE:-1}" 'BEGIN { printf "%d", s * f }')" >/dev/null
+}
+
 # `timed CMD...` prints "STATUS MILLISECONDS"; CMD's standard error is left in $HOME/err.
 timed() {
   local start status

@@ -6,7 +6,7 @@ printf 'kept' | "$S" set token --app desktop-test
 lock_login
 "$S" get token --app desktop-test --timeout "$1" &
 reader=$!
-"$UNLOCK_DIALOG" wait 20 >/dev/null && echo "dialog shown"
+wait_for_dialog 20 && echo "dialog shown"
 wait $reader; echo "get=$?"
 sleep 1
 echo "dialogs afterwards=$("$UNLOCK_DIALOG" count)"

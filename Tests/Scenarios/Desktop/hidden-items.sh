@@ -8,7 +8,7 @@ kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
 # attributes would be merged by the daemon anyway).
 printf 'new' | "$S" set token --app hidden-desktop-test --accessible AFTER_FIRST_UNLOCK &
 writer=$!
-"$UNLOCK_DIALOG" wait 15 >/dev/null || { echo "no dialog"; exit 1; }
+wait_for_dialog 15 || { echo "no dialog"; exit 1; }
 "$UNLOCK_DIALOG" type "$KEYRING_PASSWORD"
 wait $writer; echo "set=$?"
 echo "value=$("$S" get token --app hidden-desktop-test --no-interaction)"

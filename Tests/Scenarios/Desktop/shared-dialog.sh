@@ -6,12 +6,12 @@ for key in a b c; do printf %s "value-$key" | "$S" set $key --app desktop-test; 
 lock_login
 "$LOCKED_KEYRING" --app desktop-test --rounds 2 a b c > "$HOME/rounds.txt" &
 reader=$!
-"$UNLOCK_DIALOG" wait 15 >/dev/null || exit 1
+wait_for_dialog 15 || exit 1
 sleep 1
 echo "dialogs while three reads wait: $("$UNLOCK_DIALOG" count)"
 "$UNLOCK_DIALOG" screenshot "$1"
 "$UNLOCK_DIALOG" cancel
-"$UNLOCK_DIALOG" wait 15 >/dev/null || exit 1
+wait_for_dialog 15 || exit 1
 sleep 1
 echo "dialogs in round two: $("$UNLOCK_DIALOG" count)"
 "$UNLOCK_DIALOG" type "$KEYRING_PASSWORD"

@@ -6,12 +6,12 @@ printf 'kept' | "$S" set token --app desktop-test
 lock_login
 "$LOCKED_KEYRING" --app desktop-test --rounds 2 token > "$HOME/rounds.txt" &
 reader=$!
-"$UNLOCK_DIALOG" wait 15 >/dev/null || exit 1
+wait_for_dialog 15 || exit 1
 "$UNLOCK_DIALOG" type not-the-password
 sleep 1.5
 echo "dialogs after a wrong password: $("$UNLOCK_DIALOG" count)"
 "$UNLOCK_DIALOG" cancel
-"$UNLOCK_DIALOG" wait 15 >/dev/null || exit 1
+wait_for_dialog 15 || exit 1
 "$UNLOCK_DIALOG" type "$KEYRING_PASSWORD"
 wait $reader
 cat "$HOME/rounds.txt"
