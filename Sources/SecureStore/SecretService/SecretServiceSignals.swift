@@ -42,32 +42,27 @@ enum SecretServiceSignals {
 
     static var currentCollectionGeneration: UInt64 { collectionGeneration.load(ordering: .acquiring) }
 
-    /// Which signals a bus connection's match rules select; the raw value marks a connection
-    /// that has them.
-    enum Selection: String {
+    /// Which signals a bus connection's match rules select.
+    enum Selection {
         /// The service's collection, item and property signals (from whichever process owns
         /// the name now), and the name's changes of owner: what memories and streams need.
-        case all = "dev.securestore.signal-rules"
+        case all
         /// Only the name's changes of owner, which every reply is checked against (see
         /// `ServiceOwners`): enough for a process that remembers nothing between calls.
-        case owner = "dev.securestore.owner-rule"
-
-        var rules: [String] {
-            let owner = "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'"
-            guard self == .all else { return [owner] }
-            return [
-                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
-                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
-                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
-                owner,
-            ]
-        }
-
-        /// Whether `bus` has these rules already: `.all`'s include `.owner`'s.
-        func isWatched(on bus: UnsafeMutablePointer<GObject>) -> Bool {
-            g_object_get_data(bus, Self.all.rawValue) != nil || g_object_get_data(bus, rawValue) != nil
-        }
+        case owner
     }
+
+    private static let ownerRule =
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'"
+
+    private static let changeRules = [
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
+        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
+    ]
+
+    /// Marks on the bus connection: which rules it has.
+    private static let watchedKeys: [Selection: String] = [.all: "dev.securestore.signal-rules", .owner: "dev.securestore.owner-rule"]
 
     /// Adds the match rules to `bus` unless they are there, waits for the bus to confirm them
     /// (from then on, every signal they select reaches the filter), and asks who owns the
@@ -90,11 +85,12 @@ enum SecretServiceSignals {
         let object = UnsafeMutablePointer<GObject>(bus)
         // Two first watches at once both add the rules: the bus delivers a signal once however
         // many rules select it.
-        if selection.isWatched(on: object) {
+        let marks = selection == .all ? [watchedKeys[.all]!] : [watchedKeys[.all]!, watchedKeys[.owner]!]
+        if marks.contains(where: { g_object_get_data(object, $0) != nil }) {
             let (result, replies) = try callTogether(others, on: bus, cancellation, meanwhile: meanwhile)
             return (result, true, replies)
         }
-        let addRules = selection.rules.map { rule in
+        let addRules = (selection == .all ? changeRules + [ownerRule] : [ownerRule]).map { rule in
             BusCall(method: "AddMatch", argument: rule, replyType: "()")
         }
         let (result, replies) = try callTogether(addRules + [ServiceOwners.ownerQuestion] + others, on: bus, cancellation,
@@ -107,7 +103,7 @@ enum SecretServiceSignals {
             }
         }
         watching = ServiceOwners.answered(replies[addRules.count]) && watching
-        if watching { g_object_set_data(object, selection.rawValue, UnsafeMutableRawPointer(bitPattern: 1)) }
+        if watching { g_object_set_data(object, watchedKeys[selection]!, UnsafeMutableRawPointer(bitPattern: 1)) }
         return (result, watching, Array(replies.dropFirst(addRules.count + 1)))
     }
 
