@@ -42,27 +42,16 @@ enum SecretServiceSignals {
 
     static var currentCollectionGeneration: UInt64 { collectionGeneration.load(ordering: .acquiring) }
 
-    /// Which signals a bus connection's match rules select.
-    enum Selection {
-        /// The service's collection, item and property signals (from whichever process owns
-        /// the name now), and the name's changes of owner: what memories and streams need.
-        case all
-        /// Only the name's changes of owner, which every reply is checked against (see
-        /// `ServiceOwners`): enough for a process that remembers nothing between calls.
-        case owner
-    }
-
-    private static let ownerRule =
-        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'"
-
-    private static let changeRules = [
+    /// The match rules: the service's collection, item and property signals (from whichever
+    /// process owns the name now), and the name's changes of owner.
+    private static let rules = [
         "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
         "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
         "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'",
     ]
 
-    /// Marks on the bus connection: which rules it has.
-    private static let watchedKeys: [Selection: String] = [.all: "dev.securestore.signal-rules", .owner: "dev.securestore.owner-rule"]
+    private static let watchedKey = "dev.securestore.signal-rules"
 
     /// Adds the match rules to `bus` unless they are there, waits for the bus to confirm them
     /// (from then on, every signal they select reaches the filter), and asks who owns the
@@ -73,24 +62,21 @@ enum SecretServiceSignals {
         watch(bus, cancellation, alongWith: []) { () throws(Never) in }.watching
     }
 
-    /// ``watch(_:_:)`` for the signals `selection` names, and `others`, sent together, in one
-    /// round trip (the bus takes one sender's calls in order, so the rules hold before the
-    /// question is answered), hidden behind `meanwhile`'s: returns its result, whether the
-    /// signals are watched, and the replies to `others` in their order. The filter must be on
-    /// `bus` already.
+    /// ``watch(_:_:)`` and `others` sent together, in one round trip (the bus takes one
+    /// sender's calls in order, so the rules hold before the question is answered), hidden
+    /// behind `meanwhile`'s: returns its result, whether the signals are watched, and the
+    /// replies to `others` in their order. The filter must be on `bus` already.
     static func watch<T, E: Error>(
-        _ bus: OpaquePointer, _ cancellation: GCancellation, selecting selection: Selection = .all, alongWith others: [BusCall],
-        meanwhile: () throws(E) -> T
+        _ bus: OpaquePointer, _ cancellation: GCancellation, alongWith others: [BusCall], meanwhile: () throws(E) -> T
     ) throws(E) -> (result: T, watching: Bool, others: [Result<OpaquePointer, GLibError>]) {
         let object = UnsafeMutablePointer<GObject>(bus)
         // Two first watches at once both add the rules: the bus delivers a signal once however
         // many rules select it.
-        let marks = selection == .all ? [watchedKeys[.all]!] : [watchedKeys[.all]!, watchedKeys[.owner]!]
-        if marks.contains(where: { g_object_get_data(object, $0) != nil }) {
+        if g_object_get_data(object, watchedKey) != nil {
             let (result, replies) = try callTogether(others, on: bus, cancellation, meanwhile: meanwhile)
             return (result, true, replies)
         }
-        let addRules = (selection == .all ? changeRules + [ownerRule] : [ownerRule]).map { rule in
+        let addRules = rules.map { rule in
             BusCall(method: "AddMatch", argument: rule, replyType: "()")
         }
         let (result, replies) = try callTogether(addRules + [ServiceOwners.ownerQuestion] + others, on: bus, cancellation,
@@ -103,7 +89,7 @@ enum SecretServiceSignals {
             }
         }
         watching = ServiceOwners.answered(replies[addRules.count]) && watching
-        if watching { g_object_set_data(object, watchedKeys[selection]!, UnsafeMutableRawPointer(bitPattern: 1)) }
+        if watching { g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1)) }
         return (result, watching, Array(replies.dropFirst(addRules.count + 1)))
     }
 
