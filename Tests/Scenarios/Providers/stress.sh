@@ -23,7 +23,7 @@ for n in $(seq 1 400); do
   got=$("$S" get "item$item" --app stress --raw 2>/tmp/stress-err.$$); status=$?
   if [ $status -eq 0 ]; then
     if [ "$got" = "${current[$item]}" ]; then ok=$((ok + 1)); else wrong=$((wrong + 1)); fi
-  elif [ $status -eq 1 ]; then
+  elif [ $status -eq 1 ] && grep -q ERR_NOT_FOUND /tmp/stress-err.$$; then
     missing=$((missing + 1))
     # Whether another client finds the item right after tells a false miss from a lost item.
     if [ "$(lookup "item$item" "${current[$item]}")" = "${current[$item]}" ]; then
