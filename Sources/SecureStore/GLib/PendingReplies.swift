@@ -59,10 +59,14 @@ final class PendingReplies<T: Sendable>: Sendable {
         }
     }
 
-    func receive(_ result: Result<T, GLibError>, at index: Int) {
+    /// Takes the reply to call `index`, decoded by `decode`. The decoding runs only while the
+    /// batch is open, under its lock: once the batch has ended (timed out, cancelled, failed), no
+    /// decoding runs or is still running, so the caller may release what decoding reads (its
+    /// connection's transfer session, for a secret).
+    func receive(at index: Int, _ decode: () -> Result<T, GLibError>) {
         let finished: Replies? = state.withLock { state in
             guard !state.ended, state.results[index] == nil else { return nil }
-            state.results[index] = result
+            state.results[index] = decode()
             state.outstanding -= 1
             state.lastProgress = .now()
             guard state.outstanding == 0 else { return nil }

@@ -94,7 +94,9 @@ extension SecretServiceConnection {
 
     static let servicePath = "/org/freedesktop/secrets"
 
-    /// libsecret's SecretService is thread-safe; decoding a secret only reads its session.
+    /// libsecret's SecretService is thread-safe; decoding a secret only reads its session, which
+    /// lives as long as the connection: `callEach` decodes only while its caller waits, and the
+    /// caller holds the connection.
     struct ServicePointer: @unchecked Sendable {
         let pointer: UnsafeMutablePointer<SecretService>
     }
@@ -111,7 +113,8 @@ extension SecretServiceConnection {
     /// Calls `method` on each object of `calls`, with its arguments (a floating `GVariant` tuple,
     /// which the call takes), without blocking any thread: the messages are queued on the bus
     /// connection all at once, and a message filter on GDBus's own I/O thread takes each reply,
-    /// checks that its body has the type `replyType`, and runs `decode` on it there. The task
+    /// checks that its body has the type `replyType`, and runs `decode` on it there, unless the
+    /// batch has ended (see `PendingReplies.receive(at:_:)`). The task
     /// resumes when every call has its reply or error, in the order of `calls`. Throws a GLib
     /// timeout error once `timeout` passes without any reply, and `CancellationError` when the
     /// task is cancelled.
@@ -135,12 +138,14 @@ extension SecretServiceConnection {
                 do {
                     let sent = try replies.send(messages, on: bus) { index in
                         { reply in
-                            pending.receive(Result { () throws(GLibError) -> T in
-                                guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
-                                    throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
+                            pending.receive(at: index) {
+                                Result { () throws(GLibError) -> T in
+                                    guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                                        throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
+                                    }
+                                    return try decode(body)
                                 }
-                                return try decode(body)
-                            }, at: index)
+                            }
                         }
                     }
                     pending.start(calls: sent, timeout: timeout)
