@@ -20,6 +20,8 @@ struct SecureStoreCommand {
             Output.standardError("securestore: \(Output.visible(error.message))\nSee 'securestore --help'.")
             exit(64)
         }
+        // One call per process: nothing remembered would be used again.
+        SecretServiceBackend.rememberNothingBetweenCalls()
         exit(MainThreadExecutor().run { await run(arguments) })
     }
 

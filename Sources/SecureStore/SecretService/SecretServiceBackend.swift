@@ -269,6 +269,15 @@ public final class SecretServiceBackend: SecureStoreBackend {
         return first
     }
 
+    /// For a process that makes one call and exits (the `securestore` command): its connection
+    /// remembers no item paths or lock states, which only later calls could use, and so asks
+    /// the bus for no change signals but the service's changes of owner. Streams of changes
+    /// still ask for theirs. Call it before the first call.
+    @_spi(SecureStoreInternal)
+    public static func rememberNothingBetweenCalls() {
+        SecretServiceConnection.remembersBetweenCalls.store(false, ordering: .relaxed)
+    }
+
     private static let rememberedReadCount = Atomic(0)
 
     /// How many `getItem` calls in this process were answered from a remembered item path,

@@ -41,9 +41,10 @@ final class SecretServiceConnection: @unchecked Sendable {
         defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
         // The signals' rules, the service's owner and its program are asked while the proxy
         // opens, so that their round trip hides behind the proxy's.
-        let (service, watching, replies) = try SecretServiceSignals.watch(bus, cancellation, alongWith: [Self.providerQuestion]) {
-            () throws(GLibError) in try Self.openService(on: bus, cancellation)
-        }
+        let remembers = Self.remembersBetweenCalls.load(ordering: .relaxed)
+        let (service, watching, replies) = try SecretServiceSignals.watch(
+            bus, cancellation, selecting: remembers ? .all : .owner, alongWith: [Self.providerQuestion]
+        ) { () throws(GLibError) in try Self.openService(on: bus, cancellation) }
         self.service = service
         openedWith = g_dbus_proxy_get_name_owner(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)).map { owner in
             defer { g_free(owner) }
@@ -53,8 +54,8 @@ final class SecretServiceConnection: @unchecked Sendable {
         var providerAnswer = replies[0]
         if case .failure = providerAnswer { providerAnswer = callTogether([Self.providerQuestion], on: bus, cancellation)[0] }
         provider = SecretServiceProvider(processName: Self.processName(fromAnswer: providerAnswer))
-        remembersItemPaths = ProviderQuirks.signalsAnnounceEveryChange(provider)
-        remembersLockState = ProviderQuirks.signalsAnnounceLockChanges(provider)
+        remembersItemPaths = remembers && ProviderQuirks.signalsAnnounceEveryChange(provider)
+        remembersLockState = remembers && ProviderQuirks.signalsAnnounceLockChanges(provider)
         // Without the signals nothing tells who owns the service, so no reply could be trusted.
         // Checked once every property is set, so that deinit releases the proxy.
         guard watching else {
@@ -97,6 +98,11 @@ final class SecretServiceConnection: @unchecked Sendable {
             throw error
         }
     }
+
+    /// Whether connections opened from now on remember item paths and lock states, and so
+    /// watch the service's change signals that keep those memories true (see
+    /// `SecretServiceBackend.rememberNothingBetweenCalls()`).
+    static let remembersBetweenCalls = Atomic(true)
 
     /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
     /// provider sends one for every change.

@@ -42,16 +42,32 @@ enum SecretServiceSignals {
 
     static var currentCollectionGeneration: UInt64 { collectionGeneration.load(ordering: .acquiring) }
 
-    /// The match rules: the service's collection, item and property signals (from whichever
-    /// process owns the name now), and the name's changes of owner.
-    private static let rules = [
-        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
-        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
-        "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
-        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'",
-    ]
+    /// Which signals a bus connection's match rules select; the raw value marks a connection
+    /// that has them.
+    enum Selection: String {
+        /// The service's collection, item and property signals (from whichever process owns
+        /// the name now), and the name's changes of owner: what memories and streams need.
+        case all = "dev.securestore.signal-rules"
+        /// Only the name's changes of owner, which every reply is checked against (see
+        /// `ServiceOwners`): enough for a process that remembers nothing between calls.
+        case owner = "dev.securestore.owner-rule"
 
-    private static let watchedKey = "dev.securestore.signal-rules"
+        var rules: [String] {
+            let owner = "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='org.freedesktop.secrets'"
+            guard self == .all else { return [owner] }
+            return [
+                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
+                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
+                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
+                owner,
+            ]
+        }
+
+        /// Whether `bus` has these rules already: `.all`'s include `.owner`'s.
+        func isWatched(on bus: UnsafeMutablePointer<GObject>) -> Bool {
+            g_object_get_data(bus, Self.all.rawValue) != nil || g_object_get_data(bus, rawValue) != nil
+        }
+    }
 
     /// Adds the match rules to `bus` unless they are there, waits for the bus to confirm them
     /// (from then on, every signal they select reaches the filter), and asks who owns the
@@ -62,21 +78,23 @@ enum SecretServiceSignals {
         watch(bus, cancellation, alongWith: []) { () throws(Never) in }.watching
     }
 
-    /// ``watch(_:_:)`` and `others` sent together, in one round trip (the bus takes one
-    /// sender's calls in order, so the rules hold before the question is answered), hidden
-    /// behind `meanwhile`'s: returns its result, whether the signals are watched, and the
-    /// replies to `others` in their order. The filter must be on `bus` already.
+    /// ``watch(_:_:)`` for the signals `selection` names, and `others`, sent together, in one
+    /// round trip (the bus takes one sender's calls in order, so the rules hold before the
+    /// question is answered), hidden behind `meanwhile`'s: returns its result, whether the
+    /// signals are watched, and the replies to `others` in their order. The filter must be on
+    /// `bus` already.
     static func watch<T, E: Error>(
-        _ bus: OpaquePointer, _ cancellation: GCancellation, alongWith others: [BusCall], meanwhile: () throws(E) -> T
+        _ bus: OpaquePointer, _ cancellation: GCancellation, selecting selection: Selection = .all, alongWith others: [BusCall],
+        meanwhile: () throws(E) -> T
     ) throws(E) -> (result: T, watching: Bool, others: [Result<OpaquePointer, GLibError>]) {
         let object = UnsafeMutablePointer<GObject>(bus)
         // Two first watches at once both add the rules: the bus delivers a signal once however
         // many rules select it.
-        if g_object_get_data(object, watchedKey) != nil {
+        if selection.isWatched(on: object) {
             let (result, replies) = try callTogether(others, on: bus, cancellation, meanwhile: meanwhile)
             return (result, true, replies)
         }
-        let addRules = rules.map { rule in
+        let addRules = selection.rules.map { rule in
             BusCall(method: "AddMatch", argument: rule, replyType: "()")
         }
         let (result, replies) = try callTogether(addRules + [ServiceOwners.ownerQuestion] + others, on: bus, cancellation,
@@ -89,7 +107,7 @@ enum SecretServiceSignals {
             }
         }
         watching = ServiceOwners.answered(replies[addRules.count]) && watching
-        if watching { g_object_set_data(object, watchedKey, UnsafeMutableRawPointer(bitPattern: 1)) }
+        if watching { g_object_set_data(object, selection.rawValue, UnsafeMutableRawPointer(bitPattern: 1)) }
         return (result, watching, Array(replies.dropFirst(addRules.count + 1)))
     }
 
