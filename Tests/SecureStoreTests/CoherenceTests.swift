@@ -31,6 +31,9 @@ struct CoherenceTests {
         let context = "\(summary)\n\(outcome.standardError.suffix(3000))"
         #expect(fields["stale"] == 0, "\(context)")
         #expect((fields["changes"] ?? 0) >= rounds * 8, "\(context)")
+        // A change that failed (a timeout on a loaded machine) is checked against what the
+        // keyring holds; more than a few would leave little tested.
+        #expect((fields["failed"] ?? 0) * 20 <= (fields["changes"] ?? 0), "\(context)")
         // The memories were really used: the remembered path for about every second read where
         // the provider's signals allow it (ProviderQuirks), the lock state for every miss.
         if Self.provider != "kwallet" {

@@ -2,16 +2,35 @@
 # A long-lived reader (StressProbe reader) is asked for keys between changes other processes
 # make, each change returned before the reader is asked, each key read twice (the first read may
 # search and remember, the second reads what was remembered). Prints "changes=N checks=N
-# stale=N" and the reader's own counts; each unexpected read goes to standard error as the
-# operation before it, never as a value. On $SECURESTORE_PROVIDER (GNOME Keyring by default).
+# stale=N failed=N" (failed: changes that failed) and the reader's own counts; each unexpected
+# read goes to standard error as the operation before it, never as a value. On $SECURESTORE_PROVIDER (GNOME Keyring by default).
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 app=coherence
 provider=${SECURESTORE_PROVIDER:-gnome-keyring}
 coproc READER { "$PROBE" reader --app $app --timeout 10; }
 ask() { echo "get $1" >&"${READER[1]}"; local answer; IFS= read -r -t 30 answer <&"${READER[0]}" || answer="$1 !no-answer"; echo "${answer#* }"; }
-changes=0; checks=0; stale=0
+changes=0; checks=0; stale=0; failed=0
 changed() { changes=$((changes + 1)); }
+# What the keyring holds for KEY, as another client (secret-tool) reads it; nil for nothing.
+# Asked three times: secret-tool's own KWallet sessions fail like anyone's.
+stored() {
+  local got
+  for _ in 1 2 3; do
+    got=$(secret-tool lookup xdg:schema dev.securestore.Item application $app service app key "$1" synchronizable false 2>/dev/null) &&
+      { printf '%s' "$got"; return; }
+  done
+  echo nil
+}
+# `after STATUS KEY VALUE OPERATION` sets $expect to VALUE when the change succeeded. One that
+# failed (a timeout on a loaded machine) may have landed or not: the reader must then agree with
+# what the keyring holds.
+after() {
+  expect=$3
+  [ "$1" -eq 0 ] && return
+  failed=$((failed + 1)); echo "change failed: round $round $4" >&2
+  expect=$(stored "$2")
+}
 # Reads twice; reports the operation, never the values.
 check() {
   local got
@@ -35,34 +54,40 @@ overwrite_elsewhere() {
 
 for round in $(seq 1 "${ROUNDS:-300}"); do
   key=k$((round % 4))
-  store_item $app $key "a$round" WHEN_UNLOCKED; changed
-  check $key "a$round" "secret-tool store"
-  overwrite_elsewhere $key "o$round"; changed
-  check $key "o$round" "another client's overwrite"
-  printf %s "b$round" | "$S" set $key --app $app --accessible AFTER_FIRST_UNLOCK; changed
-  check $key "b$round" "set with a new accessibility"
-  printf %s "c$round" | "$S" set $key --app $app --accessible AFTER_FIRST_UNLOCK; changed
-  check $key "c$round" "set in place"
-  edit_key $app "$(item_path $app $key)" "moved-$key" AFTER_FIRST_UNLOCK; changed
-  check $key nil "an attribute edit"
-  check moved-$key "c$round" "an attribute edit (new key)"
-  clear_item $app "moved-$key"; changed
-  check moved-$key nil "secret-tool clear (new key)"
-  store_item $app $key "e$round" WHEN_UNLOCKED; changed
-  check $key "e$round" "secret-tool store (new item)"
+  store_item $app $key "a$round" WHEN_UNLOCKED; after $? $key "a$round" "secret-tool store"; changed
+  check $key "$expect" "secret-tool store"
+  overwrite_elsewhere $key "o$round"; after $? $key "o$round" "another client's overwrite"; changed
+  check $key "$expect" "another client's overwrite"
+  printf %s "b$round" | "$S" set $key --app $app --accessible AFTER_FIRST_UNLOCK
+  after $? $key "b$round" "set with a new accessibility"; changed
+  check $key "$expect" "set with a new accessibility"
+  printf %s "c$round" | "$S" set $key --app $app --accessible AFTER_FIRST_UNLOCK
+  after $? $key "c$round" "set in place"; changed
+  check $key "$expect" "set in place"
+  value=$expect
+  edit_key $app "$(item_path $app $key)" "moved-$key" AFTER_FIRST_UNLOCK; edited=$?; changed
+  after $edited $key nil "an attribute edit"
+  check $key "$expect" "an attribute edit"
+  after $edited moved-$key "$value" "an attribute edit (new key)"
+  check moved-$key "$expect" "an attribute edit (new key)"
+  clear_item $app "moved-$key"; after $? moved-$key nil "secret-tool clear (new key)"; changed
+  check moved-$key "$expect" "secret-tool clear (new key)"
+  store_item $app $key "e$round" WHEN_UNLOCKED; after $? $key "e$round" "secret-tool store (new item)"; changed
+  check $key "$expect" "secret-tool store (new item)"
   if [ $((round % 25)) = 0 ]; then
     lock_default; changed
     check $key "!ERR_INTERACTION_NOT_ALLOWED" "a lock"
     check missing "!ERR_INTERACTION_NOT_ALLOWED" "a lock (a key never stored)"
+    value=$expect
     restart_provider >/dev/null; changed
-    check $key "e$round" "the keyring back, unlocked"
+    check $key "$value" "the keyring back, unlocked"
   fi
-  clear_item $app $key; changed
-  check $key nil "secret-tool clear"
+  clear_item $app $key; after $? $key nil "secret-tool clear"; changed
+  check $key "$expect" "secret-tool clear"
   check missing nil "a key never stored"
 done
 echo stats >&"${READER[1]}"; IFS= read -r -t 30 stats <&"${READER[0]}"
-echo "changes=$changes checks=$checks stale=$stale $stats"
+echo "changes=$changes checks=$checks stale=$stale failed=$failed $stats"
 [ "$provider_now" != "$SECURESTORE_PROVIDER_PID" ] && kill "$provider_now" 2>/dev/null
 reader=$READER_PID
 eval "exec ${READER[1]}>&-"
