@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # provider_pid and failure are for the caller
 # How each Secret Service provider is started headless and unlocked, inside a private bus
-# (recipes from shared/providers/README.md, configs in $SECURESTORE_PROVIDERS_DIR). Sourced by
+# (gnome-keyring with its password on stdin, KeePassXC offscreen with --pw-stdin on a database
+# made beforehand, kwalletd5 started with its password handed over by start-kwalletd5.py; configs in
+# $SECURESTORE_PROVIDERS_DIR). Sourced by
 # provider-session, and by the test scenarios that restart a provider. Each start_* sets
 # $provider_pid and returns non-zero, with a message in $failure, when the provider did not come up.
 
@@ -33,14 +35,17 @@ start_gnome_keyring() {
   # itself, so it can be signalled and stopped.
   gnome-keyring-daemon --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
   provider_pid=$!
-  gdbus wait --session --timeout 10 org.freedesktop.secrets || { failure="gnome-keyring-daemon did not take org.freedesktop.secrets"; return 1; }
+  gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="gnome-keyring-daemon did not take org.freedesktop.secrets"; return 1; }
 }
 
 # Opens the database made by provider-session ($HOME/secrets.kdbx) with its password.
 start_keepassxc() {
-  QT_QPA_PLATFORM=offscreen keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+  # KeePassXC runs one instance per temporary folder (its lock and socket live there): sessions
+  # side by side, and one killed without its clean-up, would each stop the next from starting.
+  mkdir -p "$HOME/tmp"
+  TMPDIR="$HOME/tmp" QT_QPA_PLATFORM=offscreen keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
   provider_pid=$!
-  gdbus wait --session --timeout 15 org.freedesktop.secrets || { failure="keepassxc did not take org.freedesktop.secrets"; return 1; }
+  gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="keepassxc did not take org.freedesktop.secrets"; return 1; }
   # It owns the name before it has opened the database: wait until the collection is unlocked.
   wait_unlocked || { failure="keepassxc did not open its database"; return 1; }
 }
@@ -48,7 +53,7 @@ start_keepassxc() {
 # Serves the wallet made by a first start (see provider-session), unlocked.
 start_kwallet() {
   provider_pid=$(python3 "$SECURESTORE_PROVIDERS_DIR/start-kwalletd5.py") || { failure="kwalletd5 did not start"; return 1; }
-  gdbus wait --session --timeout 15 org.freedesktop.secrets || { failure="kwalletd5 did not take org.freedesktop.secrets"; return 1; }
+  gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="kwalletd5 did not take org.freedesktop.secrets"; return 1; }
   # It reports the open wallet as locked until asked to unlock; with "Prompt on Open=false"
   # the prompt completes without a dialog.
   local prompt

@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import Synchronization
 
 /// Expo's SecureStore for Swift: keeps small secrets (tokens, passwords) in the desktop's own
@@ -21,9 +22,18 @@ public struct SecureStore: Sendable {
     /// The backend every call delegates to.
     public let backend: any SecureStoreBackend
 
+    /// Where each call is logged at `trace` level: its operation, key, service, duration and
+    /// error code, never its value. The backends log their own decisions (see their `logger`).
+    public let logger: Logger
+
     /// A store on the given backend, for example an ``InMemoryBackend`` in tests.
-    public init(backend: some SecureStoreBackend) {
+    ///
+    /// - Parameters:
+    ///   - backend: Where items are kept.
+    ///   - logger: Where calls are logged (see ``logger``); by default nowhere.
+    public init(backend: some SecureStoreBackend, logger: Logger? = nil) {
         self.backend = backend
+        self.logger = logger ?? .disabled
     }
 
     /// Stores `value` under `key`, replacing any value (and accessibility) stored before. The
@@ -34,7 +44,7 @@ public struct SecureStore: Sendable {
         try checkOptions(options, isWrite: true)
         var bytes = Array(value.utf8)
         defer { wipe(&bytes) }
-        try await backend.setItem(bytes, kind: .text, forKey: key, options: options)
+        try await logged("setItem", key, options) { try await backend.setItem(bytes, kind: .text, forKey: key, options: options) }
     }
 
     /// The value stored under `key`, or `nil` when there is none. A locked keyring is never
@@ -63,7 +73,7 @@ public struct SecureStore: Sendable {
         try checkOptions(options, isWrite: true)
         var bytes = Array(value)
         defer { wipe(&bytes) }
-        try await backend.setItem(bytes, kind: .bytes, forKey: key, options: options)
+        try await logged("setItem", key, options) { try await backend.setItem(bytes, kind: .bytes, forKey: key, options: options) }
     }
 
     /// The bytes stored under `key`, exactly as the keyring holds them, or `nil` when there is
@@ -71,21 +81,21 @@ public struct SecureStore: Sendable {
     public func getBytes(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> [UInt8]? {
         try Validation.checkKey(key)
         try checkOptions(options, isWrite: false)
-        return try await backend.getItem(forKey: key, options: options)
+        return try await logged("getItem", key, options) { try await backend.getItem(forKey: key, options: options) }
     }
 
     /// Removes the item under `key`. Removing a missing key succeeds.
     public func deleteItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws {
         try Validation.checkKey(key)
         try checkOptions(options, isWrite: false)
-        try await backend.deleteItem(forKey: key, options: options)
+        try await logged("deleteItem", key, options) { try await backend.deleteItem(forKey: key, options: options) }
     }
 
     /// Whether an item exists under `key`. Reads no value, so it never unlocks a keyring.
     public func containsItem(_ key: String, options: SecureStoreOptions = SecureStoreOptions()) async throws -> Bool {
         try Validation.checkKey(key)
         try checkOptions(options, isWrite: false)
-        return try await backend.containsItem(forKey: key, options: options)
+        return try await logged("containsItem", key, options) { try await backend.containsItem(forKey: key, options: options) }
     }
 
     /// The keys stored in `options.keychainService`, sorted. Never unlocks a keyring.
@@ -94,13 +104,13 @@ public struct SecureStore: Sendable {
     /// characters and terminal escapes included) are left out: no call could read them.
     public func allKeys(options: SecureStoreOptions = SecureStoreOptions()) async throws -> [String] {
         try checkOptions(options, isWrite: false)
-        return try await backend.allKeys(options: options).filter(Validation.isValidKey)
+        return try await logged("allKeys", nil, options) { try await backend.allKeys(options: options) }.filter(Validation.isValidKey)
     }
 
     /// Removes every item of `options.keychainService` (as selected by `options.synchronizable`).
     public func deleteAll(options: SecureStoreOptions = SecureStoreOptions()) async throws {
         try checkOptions(options, isWrite: false)
-        try await backend.deleteAll(options: options)
+        try await logged("deleteAll", nil, options) { try await backend.deleteAll(options: options) }
     }
 
     /// What happens to the items of `options.keychainService` (and access group), whoever
@@ -115,8 +125,8 @@ public struct SecureStore: Sendable {
     /// }
     /// ```
     ///
-    /// In a sandbox's keyring (``SandboxKeyringBackend``) nothing announces changes: the stream
-    /// ends at once.
+    /// On a keyring file (``FileKeyringBackend``, the sandbox's ``SandboxKeyringBackend`` too)
+    /// every process's writes are heard.
     public func changes(options: SecureStoreOptions = SecureStoreOptions()) async throws -> AsyncStream<SecureStoreChange> {
         try checkOptions(options, isWrite: false)
         return try await backend.changes(options: options)
@@ -131,6 +141,44 @@ public struct SecureStore: Sendable {
     /// Whether `requireAuthentication: true` can be honoured. Always `false` on Linux.
     public func canUseBiometricAuthentication() -> Bool {
         backend.canUseBiometricAuthentication
+    }
+
+    /// Checks `key` and `options` as a write would, before its value is asked for: the command
+    /// says a key is invalid before anyone types a secret.
+    @_spi(SecureStoreInternal)
+    public func checkWrite(_ key: String, options: SecureStoreOptions) throws(SecureStoreError) {
+        try Validation.checkKey(key)
+        try checkOptions(options, isWrite: true)
+    }
+
+    /// Stores `value` labelled as `kind`, without a `String` in between: a `String` cannot be
+    /// wiped, so the command stores typed text this way. The caller checks that `.text` is UTF-8.
+    @_spi(SecureStoreInternal)
+    public func setBytes(_ key: String, _ value: [UInt8], kind: ValueKind, options: SecureStoreOptions) async throws {
+        try Validation.checkKey(key)
+        try Validation.checkValueSize(value.count)
+        try checkOptions(options, isWrite: true)
+        try await logged("setItem", key, options) { try await backend.setItem(value, kind: kind, forKey: key, options: options) }
+    }
+
+    /// Runs one backend call, logged at `trace` level when the logger takes that level.
+    private func logged<T>(_ operation: String, _ key: String?, _ options: SecureStoreOptions,
+                           _ call: () async throws -> T) async throws -> T {
+        guard logger.logLevel <= .trace else { return try await call() }
+        var metadata: Logger.Metadata = [LogKey.operation: "\(operation)", LogKey.service: "\(options.service)"]
+        metadata[LogKey.key] = key.map { "\($0)" }
+        let start = ContinuousClock.now
+        do {
+            let result = try await call()
+            metadata[LogKey.durationMilliseconds] = (ContinuousClock.now - start).loggedMilliseconds
+            logger.trace("Call finished", metadata: metadata)
+            return result
+        } catch {
+            metadata[LogKey.durationMilliseconds] = (ContinuousClock.now - start).loggedMilliseconds
+            metadata[LogKey.error] = error.loggedDescription
+            logger.trace("Call failed", metadata: metadata)
+            throw error
+        }
     }
 
     func checkOptions(_ options: SecureStoreOptions, isWrite: Bool) throws(SecureStoreError) {

@@ -2,7 +2,9 @@
 ///
 /// SecureStore ships two backends: ``SecretServiceBackend`` (the desktop's keyring, the default
 /// on Linux) and ``InMemoryBackend`` (a test double with the same behaviour). Write your own to
-/// put items elsewhere; the package's contract test suite states every rule below as a test.
+/// put items elsewhere; the package's contract test suite states every rule below as a test,
+/// and the `SecureStoreContract` library's `BackendContract` runs the rules a backend can be
+/// checked by from outside against yours.
 ///
 /// ## The contract
 ///

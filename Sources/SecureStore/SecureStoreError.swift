@@ -24,8 +24,9 @@ public struct SecureStoreError: Error, Sendable, Equatable, CustomStringConverti
         /// The item does not decode as the type asked for (`getValue` of SecureStoreCodable):
         /// it was stored as another type or by another program. Nothing was changed.
         public static let decodingFailed = Code(rawValue: "ERR_DECODING_FAILED")
-        /// No D-Bus session bus, or no Secret Service on it. Nothing was changed; try later,
-        /// or tell the user to start a keyring (GNOME Keyring, KWallet, KeePassXC).
+        /// No D-Bus session bus, or no Secret Service on it (and no keyring file named: see
+        /// ``FallbackKeyringFile``). Nothing was changed; try later, tell the user to start a
+        /// keyring (GNOME Keyring, KWallet, KeePassXC), or name a keyring file.
         public static let serviceUnavailable = Code(rawValue: "ERR_SERVICE_UNAVAILABLE")
         /// The keyring is locked and the store may not prompt. Retry with user interaction
         /// allowed, or after the user unlocks the keyring.

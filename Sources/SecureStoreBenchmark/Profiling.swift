@@ -7,9 +7,11 @@ import SecureStore
 import Glibc
 #endif
 
-/// `count` getItem hits, then `count` of libsecret's lookups from C, with user and system CPU
-/// per call.
-func profileGetItem(count: Int, store: SecureStore, application: String, service: String, options: SecureStoreOptions) async throws {
+/// `count` getItem hits (with `missing`, misses), then `count` of libsecret's lookups from C,
+/// with user and system CPU per call.
+func profileGetItem(count: Int, store: SecureStore, application: String, service: String, options: SecureStoreOptions,
+                    missing: Bool = false) async throws {
+    let key = missing ? "profile-missing" : "profile", rawKey = missing ? "profile-raw-missing" : "profile-raw"
     try await store.setItem("profile", "value", options: options)
     func report(_ name: String, since cpu: (user: Double, system: Double), _ start: ContinuousClock.Instant) {
         let now = processCPU()
@@ -18,12 +20,12 @@ func profileGetItem(count: Int, store: SecureStore, application: String, service
                      microseconds(ContinuousClock.now - start) / Double(count)))
     }
     var cpu = processCPU(), start = ContinuousClock.now
-    for _ in 0..<count { _ = try await store.getItem("profile", options: options) }
+    for _ in 0..<count { _ = try await store.getItem(key, options: options) }
     report("getItem", since: cpu, start)
     var found: Int32 = 0
     require(baseline_store(application, service, "profile-raw", "value"), "store")
     cpu = processCPU(); start = ContinuousClock.now
-    for _ in 0..<count { require(baseline_lookup(application, service, "profile-raw", &found), "lookup") }
+    for _ in 0..<count { require(baseline_lookup(application, service, rawKey, &found), "lookup") }
     report("raw lookup", since: cpu, start)
     require(baseline_clear(application, service, "profile-raw"), "clear")
     try await store.deleteItem("profile", options: options)

@@ -7,6 +7,7 @@
 //   SecureStoreBenchmark [--iterations N] [--json PATH]
 //   SecureStoreBenchmark --only-get N     N getItem hits then N raw lookups, with user and
 //                                         system CPU per call: for profiling (perf record).
+//   SecureStoreBenchmark --only-miss N    The same for misses.
 //   SecureStoreBenchmark --only-allkeys N N allKeys of 1,000 items, with CPU per call.
 //   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K] [--in-memory]
 //                                         N calls from 16 tasks, printing resident memory,
@@ -14,6 +15,12 @@
 //   SecureStoreBenchmark --command N [--securestore PATH]
 //                                         N interleaved runs of `securestore get` and
 //                                         `secret-tool lookup` (CommandStartup.swift).
+//   SecureStoreBenchmark --file-keyring [--iterations N]
+//   SecureStoreBenchmark --sandbox [--iterations N]
+//                                         The file keyring (with --sandbox, inside
+//                                         Scripts/with-sandbox: the sandbox keyring) against
+//                                         libsecret's file backend at 10, 100 and 1,000 items
+//                                         (FileKeyringBenchmark.swift).
 //   SecureStoreBenchmark --change-lag N [--securestore PATH]
 //                                         N writes by the command, each timed to its report by
 //                                         changes(options:), quiet and under churn (ChangeLag.swift).
@@ -38,43 +45,10 @@ let application = "dev.securestore.Benchmark.\(getpid())"
 let service = "bench"
 let options = SecureStoreOptions(keychainService: service)
 
-// MARK: - In a sandbox: the sandbox keyring against the same libsecret calls from C
+// MARK: - The file keyring (in a sandbox: the sandbox keyring) against libsecret's file backend
 
-if arguments.contains("--sandbox") {
-    // Run through Scripts/benchmark --sandbox, inside Scripts/with-sandbox: libsecret's password
-    // calls, SecureStore's and the C baseline's alike, then use the app's own keyring file.
-    let sandbox = SecureStore(backend: try SandboxKeyringBackend(applicationID: application, timeout: .seconds(60)))
-    guard await sandbox.isAvailable() else {
-        FileHandle.standardError.write(Data("No sandbox keyring: run this through Scripts/benchmark --sandbox.\n".utf8))
-        exit(1)
-    }
-    let value = "benchmark value 🔑 0123456789abcdef"
-    // The first call in a process fetches the key through the portal; leave it out of both sides.
-    require(baseline_store(application, service, "raw-warm-up", value), "store")
-    try await sandbox.setItem("warm-up", value, options: options)
-    let (rawSet, set) = try await measurePair(iterations,
-        raw: { require(baseline_store(application, service, "raw-\($0)", value), "store") },
-        wrapped: { try await sandbox.setItem("key-\($0)", value, options: options) })
-    let (rawOverwrite, overwrite) = try await measurePair(iterations,
-        raw: { require(baseline_store(application, service, "raw-\($0)", value), "store") },
-        wrapped: { try await sandbox.setItem("key-\($0)", value, options: options) })
-    let (rawGet, get) = try await measurePair(iterations,
-        raw: { var found: Int32 = 0; require(baseline_lookup(application, service, "raw-\($0)", &found), "lookup") },
-        wrapped: { _ = try await sandbox.getItem("key-\($0)", options: options) })
-    let (rawDelete, delete) = try await measurePair(iterations,
-        raw: { require(baseline_clear(application, service, "raw-\($0)"), "clear") },
-        wrapped: { try await sandbox.deleteItem("key-\($0)", options: options) })
-    require(baseline_clear(application, service, "raw-warm-up"), "clear")
-    try await sandbox.deleteItem("warm-up", options: options)
-    print("SecureStore benchmark in a sandbox — \(iterations) calls per operation, the sandbox keyring; p50 / p90 / p99")
-    print("")
-    print("| operation | raw libsecret (C) | SecureStore, sandbox keyring | ratio p50 | CPU per call, raw → SecureStore |")
-    print("| --- | --- | --- | --- | --- |")
-    for (name, raw, wrapped) in [("setItem (new key)", rawSet, set), ("setItem (overwrite)", rawOverwrite, overwrite),
-                                 ("getItem (hit)", rawGet, get), ("deleteItem", rawDelete, delete)] {
-        let cells = [raw, wrapped].map { "\(format($0.p50)) / \(format($0.p90)) / \(format($0.p99))" }
-        print("| \(name) | \(cells[0]) | \(cells[1]) | \(String(format: "%.2fx", wrapped.p50 / raw.p50)) | \(format(raw.cpu ?? 0)) → \(format(wrapped.cpu ?? 0)) |")
-    }
+if arguments.contains("--file-keyring") || arguments.contains("--sandbox") {
+    try await fileKeyringBenchmark(iterations: iterations, inSandbox: arguments.contains("--sandbox"))
     exit(0)
 }
 let backend = try SecretServiceBackend(applicationID: application, userInteraction: .notAllowed, timeout: .seconds(60))
@@ -110,6 +84,11 @@ if let calls = option("--soak").flatMap(Int.init) {
 
 if let count = option("--only-get").flatMap(Int.init) {
     try await profileGetItem(count: count, store: store, application: application, service: service, options: options)
+    exit(0)
+}
+
+if let count = option("--only-miss").flatMap(Int.init) {
+    try await profileGetItem(count: count, store: store, application: application, service: service, options: options, missing: true)
     exit(0)
 }
 

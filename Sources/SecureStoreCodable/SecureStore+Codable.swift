@@ -48,20 +48,30 @@ extension SecureStore {
         }
     }
 
-    /// What went wrong, in words that name types and coding keys but never a value (a
-    /// DecodingError's own description may quote the JSON it choked on).
+    /// What went wrong, in words that name types, depth and the names of a type's own
+    /// properties, but never a value: a DecodingError's own description may quote the JSON it
+    /// choked on, and a dictionary's keys are part of the value.
     private static func describe(_ error: any Error) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.isEmpty ? "at the top level" : "at " + context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
         switch error {
-        case DecodingError.typeMismatch(let type, let context): return "expected \(type) \(path(context))"
-        case DecodingError.valueNotFound(let type, let context): return "no \(type) \(path(context))"
-        case DecodingError.keyNotFound(let key, let context): return "no key '\(key.stringValue)' \(path(context))"
-        case DecodingError.dataCorrupted(let context): return "not valid JSON, or an invalid value \(path(context))"
+        case DecodingError.typeMismatch(let type, let context): return "expected \(type) \(path(context.codingPath))"
+        case DecodingError.valueNotFound(let type, let context): return "no \(type) \(path(context.codingPath))"
+        case DecodingError.keyNotFound(let key, let context): return "no key \(name(key)) \(path(context.codingPath))"
+        case DecodingError.dataCorrupted(let context): return "not valid JSON, or an invalid value \(path(context.codingPath))"
         case EncodingError.invalidValue(let value, let context):
-            return "a \(type(of: value)) JSON cannot hold at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+            return "a \(type(of: value)) JSON cannot hold \(path(context.codingPath))"
         default: return "\(type(of: error))"
         }
+    }
+
+    /// Where in the value, as `at a.*.b (depth 3)`: a property's name, `*` for anything else (an
+    /// array index, or a dictionary's key).
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.isEmpty ? "at the top level" : "at \(codingPath.map(name).joined(separator: ".")) (depth \(codingPath.count))"
+    }
+
+    /// A coding key's name when it is a property's: a synthesized `CodingKeys` case. Every other
+    /// key (a dictionary's, an array's index, a custom key type's) may be data, so it shows as `*`.
+    private static func name(_ key: any CodingKey) -> String {
+        String(describing: type(of: key)) == "CodingKeys" ? "'\(key.stringValue)'" : "*"
     }
 }

@@ -9,10 +9,10 @@ struct UsageError: Error {
 /// The parsed command line.
 struct Arguments {
     enum Command: String, CaseIterable {
-        case set, get, delete, list, clear, exists, watch, migrate
+        case set, get, delete, list, clear, exists, watch, migrate, doctor
 
         /// Whether it takes a KEY.
-        var takesKey: Bool { ![.list, .clear, .watch, .migrate].contains(self) }
+        var takesKey: Bool { ![.list, .clear, .watch, .migrate, .doctor].contains(self) }
 
         var abstract: String {
             switch self {
@@ -24,6 +24,7 @@ struct Arguments {
             case .exists: "Exit 0 when an item exists under KEY, 1 when not. Never unlocks the keyring."
             case .watch: "Print the service's changes as they happen, one a line: added KEY,\n          changed KEY, removed KEY, locked, unlocked, service-unavailable,\n          service-available (--json: one object a line). Runs until interrupted."
             case .migrate: "In a Flatpak or Snap sandbox: move the app's items (every service, and\n          the --access-group's) from the Secret Service into the sandbox keyring."
+            case .doctor: "Say which keyring is used here and why, and what state it is in (exit 0\n          when it is usable, else the status a call would get). Reads no value."
             }
         }
     }
@@ -39,14 +40,22 @@ struct Arguments {
     var timeout = 30.0
     var json = false
     var raw = false
+    /// Log the store's decisions to standard error.
+    var verbose = false
+    /// A file keyring instead of the Secret Service: its path, and where its password is.
+    var keyringFile: String?
+    var passwordFile: String?
+    var credential: String?
+    /// set: store an empty input as the empty value instead of refusing it.
+    var allowEmpty = false
     /// migrate: stop (exit 3) after copying this many items, before removing the last one's
     /// original; for the tests of an interrupted move. Not in the usage.
     var stopAfter: Int?
 
-    /// Parses `arguments` (without the program's name). Returns `nil` when help was asked for.
     /// The bounds of `--timeout`: a millisecond (the store's resolution) to a day.
     static let minimumTimeout = 0.001, maximumTimeout = 86_400.0
 
+    /// Parses `arguments` (without the program's name). Returns `nil` when help was asked for.
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments? {
         guard let first = arguments.first else { throw UsageError(message: "Missing a command.") }
         if ["-h", "--help", "help"].contains(first) { return nil }
@@ -94,7 +103,12 @@ struct Arguments {
                 parsed.timeout = seconds
             case "no-interaction": parsed.noInteraction = try flag()
             case "json": parsed.json = try flag()
+            case "verbose": parsed.verbose = try flag()
             case "raw" where command == .set || command == .get: parsed.raw = try flag()
+            case "allow-empty" where command == .set: parsed.allowEmpty = try flag()
+            case "keyring-file": parsed.keyringFile = try value()
+            case "password-file": parsed.passwordFile = try value()
+            case "credential": parsed.credential = try value()
             case "stop-after" where command == .migrate:
                 let text = try value()
                 guard let count = Int(text), count >= 0 else { throw UsageError(message: "--stop-after must be a count, not '\(text)'.") }
@@ -103,6 +117,14 @@ struct Arguments {
             }
         }
         if command.takesKey, parsed.key == nil { throw UsageError(message: "Missing KEY.") }
+        if parsed.keyringFile != nil {
+            guard (parsed.passwordFile == nil) != (parsed.credential == nil) else {
+                throw UsageError(message: "--keyring-file needs its password: --password-file FILE or --credential NAME (one of the two).")
+            }
+            guard command != .migrate else { throw UsageError(message: "migrate moves items into the sandbox keyring, not a keyring file.") }
+        } else if parsed.passwordFile != nil || parsed.credential != nil {
+            throw UsageError(message: "--password-file and --credential are for --keyring-file PATH.")
+        }
         return parsed
     }
 
@@ -110,7 +132,8 @@ struct Arguments {
         USAGE: securestore <command> [KEY] [options]
 
         Store, read and delete secrets in the desktop's Secret Service (GNOME Keyring, KWallet,
-        KeePassXC), or inside a Flatpak or Snap sandbox in the app's own keyring.
+        KeePassXC), inside a Flatpak or Snap sandbox in the app's own keyring, and on a machine
+        without a desktop in an encrypted keyring file that you name.
 
         COMMANDS:
         \(Command.allCases.map { "  \($0.rawValue)\(String(repeating: " ", count: 8 - $0.rawValue.count))\($0.abstract)" }.joined(separator: "\n"))
@@ -132,15 +155,33 @@ struct Arguments {
                                   printed as base64, with "encoding": "base64".
           --raw                   set: keep a trailing newline (by default one, LF or CRLF, is
                                   dropped; every other byte is stored as given).
-                                  get: print the value with no newline after it.
+                                  get: print the value exactly, with no newline after it,
+                                  also to a terminal (where it is otherwise shown with control
+                                  characters as \\u{1b} and bytes that are not UTF-8 as \\xff).
+          --keyring-file PATH     Use the encrypted keyring file at PATH (libsecret's file format)
+                                  instead of the Secret Service, with its password from one of:
+            --password-file FILE  a file of yours that no one else can read (mode 0600 or 0400),
+            --credential NAME     the systemd credential NAME (in $CREDENTIALS_DIRECTORY).
+                                  A password is the file's bytes exactly (a final newline too),
+                                  at least 16 of them. Without --keyring-file, where no Secret
+                                  Service answers, $SECURESTORE_KEYRING_FILE with
+                                  $SECURESTORE_PASSWORD_FILE or $SECURESTORE_CREDENTIAL name one.
+          --allow-empty           set: store an empty value. Without it, empty input (an empty
+                                  pipe, often a producer that failed, or an empty line at the
+                                  prompt) is refused with exit 64 and nothing changes.
+          --verbose               Log to standard error what the store decides on its own: the
+                                  provider found, a new connection, a retry, a write read back
+                                  wrong and undone, a wait for another call, the unlock dialog,
+                                  and each call's duration. Never a value.
           -h, --help              Show this help.
 
         Values are read from standard input (or typed at a prompt with no echo on a terminal),
         never from the command line, where other users could see them in `ps`, and stored byte for
         byte: as text when they are UTF-8, as bytes otherwise. At most 1 MiB and a line ending is
-        read: a larger value is refused before the rest is read. End of input at the prompt
-        (Ctrl-D) is no value, and nothing is stored. Values go to standard output only, exactly
-        as stored; messages and errors go to standard error, control characters shown as
+        read: a larger value is refused before the rest is read. Empty input, or end of input at
+        the prompt (Ctrl-D), is no value, and nothing is stored (see --allow-empty). The prompt
+        takes lines of any length up to 1 MiB. Values go to standard output only, exactly as
+        stored (to a terminal, see --raw); messages and errors go to standard error, control characters shown as
         \\u{1b} and the like. list prints only valid keys: keys that other programs stored and
         that are not valid keys (they could hold terminal escapes) are left out.
 
@@ -148,15 +189,17 @@ struct Arguments {
           0   done, or the item exists
           1   no such item (get, exists)
           2   any other keyring failure (ERR_KEY_CHAIN, ERR_VALUE_NOT_UTF8, ...)
-          64  invalid input: usage, key, options, value too large, no value typed
-          69  no Secret Service (ERR_SERVICE_UNAVAILABLE)
-          74  reading standard input or writing standard output failed (ERR_IO): nothing stored,
-              or the value printed in part
+          64  invalid input: usage, key, options, value too large, no value (empty input)
+          69  no Secret Service, and no keyring file named (ERR_SERVICE_UNAVAILABLE)
+          74  reading standard input or writing standard output failed, or the terminal would
+              not turn its echo off (ERR_IO): nothing stored, or the output printed in part
           75  timed out (ERR_TIMEOUT)
           77  the keyring is locked and interaction is not allowed (ERR_INTERACTION_NOT_ALLOWED)
           78  the unlock dialog was dismissed or could not be shown (ERR_AUTHENTICATION_CANCELED),
               or authentication is unsupported
-          129, 130, 143  ended by SIGHUP, SIGINT or SIGTERM: how watch usually ends; at the
-              prompt the terminal is restored and nothing is stored
+          71  core dumps could not be turned off: nothing was done
+          129, 130, 131, 143  ended by SIGHUP, SIGINT, SIGQUIT or SIGTERM: how watch usually
+              ends; at the prompt the terminal is restored and nothing is stored (no core file:
+              the command never dumps core)
         """
 }

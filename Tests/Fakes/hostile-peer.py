@@ -33,12 +33,18 @@
       (new ones at each reading), as one garbled secret in 256 does.
       Each refused write prints "refused", each garbled one "garbled".
       --name NAME shows the process as NAME (kwalletd5 makes SecureStore treat it as KWallet).
+      --own BUS_NAME also owns BUS_NAME (org.kde.kwalletd5 makes SecureStore treat it as KWallet).
       --drop-replies METHOD never answers calls of METHOD (repeatable).
       --fail-searches-after-write N fails the N SearchItems calls that follow each write
       (org.freedesktop.DBus.Error.Failed), as a service too busy to answer does.
       --echo-changes MS announces each written item once more as changed, MS milliseconds
       later, as KeePassXC announces a write many times over.
       --forge-replies also delays the service's own SearchItems reply by a second.
+      --locked-duplicate lists, in every search's locked paths, one more item of the key in a
+      locked collection of its own, as a keyring another program filled would.
+      --late-collection N opens a second collection (as KeePassXC does when a person opens another
+      database) while answering the Nth Collection.SearchItems: from then on it is listed in
+      Collections and holds every item, so the first collection's search finds none of them.
       --portal-version N also owns org.freedesktop.portal.Desktop, whose Secret interface
       reports version N and refuses every RetrieveSecret.
       Prints "ready" once the names are owned.
@@ -62,6 +68,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
 SERVICE = "org.freedesktop.secrets"
 SERVICE_PATH = "/org/freedesktop/secrets"
 COLLECTION_PATH = "/org/freedesktop/secrets/collection/login"
+LOCKED_DUPLICATE = "/org/freedesktop/secrets/collection/other/1"
+LATE_COLLECTION = "/org/freedesktop/secrets/collection/late"
 AES = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
 # RFC 2409's second Oakley group, the prime of the dh-ietf1024 session algorithm.
 PRIME = int(
@@ -134,9 +142,12 @@ class FakeService:
         <method name="GetSecrets"><arg type="ao" direction="in"/><arg type="o" direction="in"/>
           <arg type="a{o(oayays)}" direction="out"/></method>
         <method name="ReadAlias"><arg type="s" direction="in"/><arg type="o" direction="out"/></method>
+        <method name="Unlock"><arg type="ao" direction="in"/><arg type="ao" direction="out"/>
+          <arg type="o" direction="out"/></method>
         <property name="Collections" type="ao" access="read"/>
       </interface>
       <interface name="org.freedesktop.Secret.Collection">
+        <method name="SearchItems"><arg type="a{ss}" direction="in"/><arg type="ao" direction="out"/></method>
         <method name="CreateItem"><arg type="a{sv}" direction="in"/><arg type="(oayays)" direction="in"/>
           <arg type="b" direction="in"/><arg type="o" direction="out"/><arg type="o" direction="out"/></method>
         <property name="Locked" type="b" access="read"/>
@@ -164,10 +175,18 @@ class FakeService:
         self.writes = 0
         self.bad_sessions = set()
         self.searches_to_fail = 0
+        self.handed_over = False
+        self.collection_searches = 0
+        self.late_collection_open = False
+        # A session some other client opened, with a key this one never shares.
+        self.foreign_sessions = {f"{SERVICE_PATH}/session/s1"} if arguments.foreign_session else set()
+        for session in self.foreign_sessions:
+            self.keys[session] = os.urandom(16)
         self.dropped = []
         self.info = Gio.DBusNodeInfo.new_for_xml(self.XML)
         for path, interface in [(SERVICE_PATH, self.info.interfaces[0]), (COLLECTION_PATH, self.info.interfaces[1]),
-                                ("/org/freedesktop/secrets/aliases/default", self.info.interfaces[1])]:
+                                ("/org/freedesktop/secrets/aliases/default", self.info.interfaces[1]),
+                                (LATE_COLLECTION, self.info.interfaces[1])]:
             self.connection.register_object(path, interface, self.method, self.property, None)
 
     def property(self, connection, sender, path, interface, name):
@@ -175,13 +194,16 @@ class FakeService:
         if item is not None:
             return {"Attributes": GLib.Variant("a{ss}", item["attributes"]), "Label": GLib.Variant("s", item["label"]),
                     "Locked": GLib.Variant("b", False)}.get(name)
-        return {"Collections": GLib.Variant("ao", [COLLECTION_PATH]), "Locked": GLib.Variant("b", False),
+        collections = [COLLECTION_PATH] + ([LATE_COLLECTION] if self.late_collection_open else [])
+        return {"Collections": GLib.Variant("ao", collections), "Locked": GLib.Variant("b", self.arguments.stays_locked),
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
 
     def method(self, connection, sender, path, interface, method, parameters, invocation):
         if method in self.arguments.drop_replies:
             self.dropped.append(invocation)  # kept, never answered
             return
+        if interface == "org.freedesktop.Secret.Collection" and method == "SearchItems":
+            method = "CollectionSearchItems"
         handler = getattr(self, "on_" + method, None)
         if handler is None:
             invocation.return_dbus_error("org.freedesktop.DBus.Error.UnknownMethod", method)
@@ -214,6 +236,9 @@ class FakeService:
 
     def decrypt(self, secret):
         session, parameters, value, content_type = secret
+        if session in self.foreign_sessions:
+            # Decrypted with the other client's key: bytes nobody wrote (as if the padding fit).
+            return bytes(value), content_type
         key = self.keys[session]
         if key is None:
             return bytes(value), content_type
@@ -257,6 +282,7 @@ class FakeService:
             print("garbled", flush=True)
         item["secret"] = (value, content_type)
         item["garbled"] = garbled
+        item["drop_next_read"] = self.counts(self.arguments.drop_read_backs)
         self.searches_to_fail = self.arguments.fail_searches_after_write
         return True
 
@@ -286,19 +312,52 @@ class FakeService:
             self.searches_to_fail -= 1
             invocation.return_dbus_error("org.freedesktop.DBus.Error.Failed", "Too busy to search")
             return
+        if self.arguments.hand_over_on_search and not self.handed_over:
+            # Gives up the service's name (to whoever waits for it) before it answers.
+            self.handed_over = True
+            self.connection.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ReleaseName",
+                                      GLib.Variant("(s)", (SERVICE,)), None, Gio.DBusCallFlags.NONE, -1, None)
+            print("handed over", flush=True)
         wanted = arguments[0]
         found = [item_path for item_path, item in self.items.items()
                  if all(item["attributes"].get(name) == value for name, value in wanted.items())]
         if self.arguments.garble_secrets:
             found = found or [COLLECTION_PATH + "/1"]
+        if self.arguments.stays_locked:
+            found = []  # a keyring never unlocked since its daemon started hides its items
+        locked = [LOCKED_DUPLICATE] if self.arguments.locked_duplicate else []
         if self.arguments.forge_replies:
             self.forge_reply(invocation)
             GLib.timeout_add(1000, lambda: invocation.return_value(GLib.Variant("(aoao)", (found, []))) and False)
         else:
-            invocation.return_value(GLib.Variant("(aoao)", (found, [])))
+            invocation.return_value(GLib.Variant("(aoao)", (found, locked)))
+
+    def on_CollectionSearchItems(self, path, arguments, invocation):
+        self.collection_searches += 1
+        if self.collection_searches == self.arguments.late_collection:
+            self.late_collection_open = True
+            print("late collection", flush=True)
+        holds_items = (path == LATE_COLLECTION) == self.late_collection_open
+        found = [item_path for item_path, item in self.items.items()
+                 if holds_items and all(item["attributes"].get(name) == value for name, value in arguments[0].items())]
+        invocation.return_value(GLib.Variant("(ao)", ([] if self.arguments.stays_locked else found,)))
+
+    def on_Unlock(self, path, arguments, invocation):
+        """Says every object is unlocked, without a prompt (with --stays-locked, falsely), or
+        with --refuse-unlock that none is, as after a dismissed unlock dialog."""
+        invocation.return_value(GLib.Variant("(aoo)", ([] if self.arguments.refuse_unlock else arguments[0], "/")))
 
     def on_GetSecrets(self, path, arguments, invocation):
         paths, session = arguments
+        if self.arguments.vanishing_secrets:
+            raise LookupError("No such item (it was replaced)")
+        dropping = [item_path for item_path in paths if self.items.get(item_path, {}).get("drop_next_read")]
+        if dropping:
+            for item_path in dropping:
+                self.items[item_path]["drop_next_read"] = False
+            print("dropped a read-back", flush=True)
+            self.dropped.append(invocation)  # kept, never answered
+            return
         answer = {}
         for item_path in paths:
             if self.arguments.garble_secrets:
@@ -360,7 +419,7 @@ def serve(arguments):
         # /proc/PID/comm, which SecureStore reads to tell providers apart.
         ctypes.CDLL(None).prctl(15, arguments.name.encode(), 0, 0, 0)
     service = FakeService(arguments)
-    names = [SERVICE]
+    names = [SERVICE] + arguments.own
     if arguments.portal_version is not None:
         FakePortal(service.connection, arguments.portal_version)
         names.append("org.freedesktop.portal.Desktop")
@@ -371,8 +430,12 @@ def serve(arguments):
         if len(owned) == len(names):
             print("ready", flush=True)
 
+    def lost(*_):
+        # Another owner has the name: the request waits in the bus's queue.
+        print("queued", flush=True)
+
     for name in names:
-        Gio.bus_own_name_on_connection(service.connection, name, Gio.BusNameOwnerFlags.NONE, acquired, None)
+        Gio.bus_own_name_on_connection(service.connection, name, Gio.BusNameOwnerFlags.NONE, acquired, lost)
     GLib.MainLoop().run()
 
 
@@ -411,16 +474,32 @@ def main():
     serving.add_argument("--garble-secrets", action="store_true")
     serving.add_argument("--portal-version", type=int)
     serving.add_argument("--name", help="the process name to show, e.g. kwalletd5")
+    serving.add_argument("--own", action="append", default=[], metavar="BUS_NAME",
+                         help="also own BUS_NAME, e.g. org.kde.kwalletd5 (repeatable)")
     serving.add_argument("--drop-replies", action="append", default=[], metavar="METHOD",
                          help="never answer calls of METHOD (repeatable)")
     writes = lambda text: tuple(map(int, text.split(":")))  # noqa: E731
     serving.add_argument("--garble-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--hold-garbled", type=int, default=0, metavar="MS")
+    serving.add_argument("--hand-over-on-search", action="store_true",
+                         help="release org.freedesktop.secrets while answering the first SearchItems")
+    serving.add_argument("--foreign-session", action="store_true",
+                         help="session s1 is another client's: secrets sent on it are stored as the bytes received")
+    serving.add_argument("--stays-locked", action="store_true",
+                         help="the collection says it is locked and its search finds nothing, whatever Unlock answers")
+    serving.add_argument("--refuse-unlock", action="store_true",
+                         help="Unlock unlocks nothing, as when a person dismisses the unlock dialog")
+    serving.add_argument("--vanishing-secrets", action="store_true",
+                         help="every GetSecrets says its item no longer exists, while searches still find it")
+    serving.add_argument("--drop-read-backs", type=writes, default=(0, 0), metavar="FIRST:COUNT",
+                         help="never answer the first GetSecrets of the item each of these writes made")
     serving.add_argument("--refuse-writes", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--bad-sessions", type=writes, default=(0, 0), metavar="FIRST:COUNT")
     serving.add_argument("--bad-sessions-decrypt", action="store_true")
     serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
+    serving.add_argument("--locked-duplicate", action="store_true")
+    serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

@@ -21,6 +21,10 @@ lock_login() {
 # Runs CMD in APP's sandbox: `in_sandbox APP CMD...` (Scripts/with-sandbox --host only).
 in_sandbox() { "$SECURESTORE_IN_SANDBOX" "$@"; }
 
+# SECONDS times the run's slowness factor (SECURESTORE_TEST_TIME_SCALE=5 under a sanitizer), for
+# limits that bound a hang rather than measure speed.
+scaled() { awk -v s="$1" -v f="${SECURESTORE_TEST_TIME_SCALE:-1}" 'BEGIN { printf "%d", s * f }'; }
+
 # Waits up to SECONDS for the unlock dialog ($UNLOCK_DIALOG, Scripts/with-display), times the
 # run's slowness factor: under a sanitizer (SECURESTORE_TEST_TIME_SCALE=5) the daemon's activation
 # and the instrumented command's first call come that much later.
@@ -92,19 +96,48 @@ edit_key() {
     "<{'xdg:schema': 'dev.securestore.Item', 'application': '$1', 'service': 'app', 'key': '$3', 'accessible': '$4', 'synchronizable': 'false'}>" >/dev/null
 }
 
-# Counts the Secret portal's requests on the host's bus: `start_portal_monitor` starts
-# dbus-monitor, and `portal_requests` stops it and prints "requests=N" and, for a failure's
-# message, "trace: TIME MEMBER" for each request sent and each answer (`Response`) given.
-start_portal_monitor() {
-  dbus-monitor --session "interface='org.freedesktop.portal.Secret',member='RetrieveSecret'" \
-    "interface='org.freedesktop.portal.Request',member='Response'" > "$HOME/monitor" 2>&1 &
+# Records the messages on the session bus that match RULES (dbus-monitor's match rules) in
+# $HOME/monitor, from when it returns: `start_monitor RULES...`. `stop_monitor` stops it once it
+# has recorded everything sent before: a marker call of the script's own, sent last, must be in
+# the record (a call whose reply its caller waited for has reached the bus before the marker).
+start_monitor() {
+  dbus-monitor --session "$@" "type='method_call',interface='org.freedesktop.DBus',member='NameHasOwner'" > "$HOME/monitor" 2>&1 &
   monitor=$!
-  for _ in $(seq 100); do [ -s "$HOME/monitor" ] && break; sleep 0.05; done
+  until_recorded ready
+}
+until_recorded() {
+  local marker="org.securestore.Marker.$1$$"
+  for _ in $(seq 200); do
+    gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+      --method org.freedesktop.DBus.NameHasOwner "$marker" >/dev/null 2>&1
+    grep -q "$marker" "$HOME/monitor" && return 0
+    sleep 0.05
+  done
+  echo "never recorded: $marker" >&2
+}
+stop_monitor() { until_recorded end; kill "$monitor"; }
+
+# Records the Secret portal's requests: `portal_requests` prints "requests=N" and, for a
+# failure's message, "trace: TIME MEMBER" for each request sent and each answer (`Response`).
+start_portal_monitor() {
+  start_monitor "interface='org.freedesktop.portal.Secret',member='RetrieveSecret'" "interface='org.freedesktop.portal.Request',member='Response'"
 }
 portal_requests() {
-  sleep 0.5; kill "$monitor"
+  stop_monitor
   echo "requests=$(grep -c 'member=RetrieveSecret' "$HOME/monitor")"
   grep -E 'member=(RetrieveSecret|Response)' "$HOME/monitor" | sed -E 's/^.* time=([0-9.]+) .*member=([A-Za-z]+).*$/trace: \1 \2/'
+}
+
+# Records the calls that can show the keyring's unlock dialog: `unlock_requests` prints
+# "unlock requests=N", the calls of Service.Unlock and Prompt.Prompt made since
+# `start_unlock_monitor` (no Prompt call, no dialog).
+start_unlock_monitor() {
+  start_monitor "type='method_call',interface='org.freedesktop.Secret.Service',member='Unlock'" \
+    "type='method_call',interface='org.freedesktop.Secret.Prompt',member='Prompt'"
+}
+unlock_requests() {
+  stop_monitor
+  echo "unlock requests=$(grep -cE 'member=(Unlock|Prompt)$' "$HOME/monitor")"
 }
 
 # Starts the CredentialFlow example's server in $HOME, its password in `password` (first

@@ -57,6 +57,10 @@
 //       Writes "old" to "k", then overwrites it with "new" while other tasks keep reading "k"
 //       until the overwrite has ended; prints "write=ok|CODE", "reads=N" and "foreign=N" (reads
 //       that returned anything but "old" or "new").
+//   StressProbe file-write-killed --step STEP --keyring PATH --password-file F [--timeout T]
+//       Writes "new" to key "k" of app "killed" in the file keyring at PATH, and kills itself
+//       (SIGKILL) when the write reaches STEP (a KeyringFile.WriteStep); for the test that a
+//       killed writer leaves the old file or the new one, whole.
 #if canImport(CLibSecret)
 import CLibSecret
 #endif
@@ -137,6 +141,13 @@ if CommandLine.arguments.contains("--warm") {
 }
 
 switch CommandLine.arguments.dropFirst().first {
+case "file-write-killed":
+    let step = KeyringFile.WriteStep(rawValue: option("--step", ""))!
+    KeyringFile.onWriteStep { reached in if reached == step { kill(getpid(), SIGKILL) } }
+    let fileStore = SecureStore(backend: try FileKeyringBackend(
+        applicationID: "killed", path: option("--keyring", ""), password: .file(option("--password-file", "")), timeout: timeout))
+    try await fileStore.setItem("k", "new")
+    say("not killed")
 case "writes":
     let seconds = Double(option("--seconds", "3"))!
     let resumeFile = option("--resume-file", "/nonexistent")
@@ -173,9 +184,10 @@ case "writes":
     let written = await tally.written
     for (key, value) in written {
         var read: String??
-        for _ in 0..<3 where read == nil {     // the new daemon may still be settling
+        // The new daemon may still be settling, for seconds on a loaded machine under a sanitizer.
+        for _ in 0..<40 where read == nil {
             read = try? await store.getItem(key)
-            if read == nil { try await Task.sleep(for: .milliseconds(200)) }
+            if read == nil { try await Task.sleep(for: .milliseconds(250)) }
         }
         if read != .some(.some(value)) { mismatched += 1 }
     }

@@ -63,17 +63,8 @@ public final class InMemoryBackend: SecureStoreBackend {
         }
     }
 
-    /// What the keyring records about an item, without its value.
-    public struct Record: Sendable, Equatable {
-        /// The application whose item it is; `nil` for an access group's item.
-        public var application: String?
-        /// The access group whose item it is; `nil` for an application's own item.
-        public var accessGroup: String?
-        public var service: String
-        public var key: String
-        public var accessible: KeychainAccessible
-        public var isSynchronizable: Bool
-    }
+    /// What is stored about an item, its value left out (``ItemRecord``).
+    public typealias Record = ItemRecord
 
     /// Whose item it is: an application's own, or an access group's (shared by every
     /// application that names the group). Names are their bytes, as in the Secret Service
@@ -144,7 +135,11 @@ public final class InMemoryBackend: SecureStoreBackend {
     /// The storage, possibly shared with other backends.
     public let keyring: Keyring
 
-    /// A backend over `keyring` (a new, private one by default) for `applicationID`.
+    /// A backend over `keyring` (a new, private one by default) for `applicationID`. An
+    /// application ID that ``SecretServiceBackend`` would refuse (empty, or with a control
+    /// character or a leading U+FEFF) makes every call throw
+    /// ``SecureStoreError/Code/invalidOptions``, and `isAvailable()` `false`, as that backend's
+    /// `init` throws: tests see the same error.
     public init(applicationID: String = "app", keyring: Keyring = Keyring()) {
         self.applicationID = applicationID
         self.keyring = keyring
@@ -153,7 +148,7 @@ public final class InMemoryBackend: SecureStoreBackend {
     public var canUseBiometricAuthentication: Bool { false }
 
     public func isAvailable() async -> Bool {
-        keyring.state.withLock { $0.simulatedError == nil }
+        (try? Validation.checkApplicationID(applicationID)) != nil && keyring.state.withLock { $0.simulatedError == nil }
     }
 
     public func setItem(_ value: [UInt8], kind: ValueKind, forKey key: String, options: SecureStoreOptions) async throws {
@@ -220,6 +215,7 @@ public final class InMemoryBackend: SecureStoreBackend {
     /// going away and coming back), as the Secret Service backend reports them. A stream made
     /// while an error is simulated starts with ``SecureStoreChange/serviceUnavailable``.
     public func changes(options: SecureStoreOptions) async throws -> AsyncStream<SecureStoreChange> {
+        try Validation.checkApplicationID(applicationID)
         let (stream, continuation) = AsyncStream.makeStream(of: SecureStoreChange.self)
         let token = keyring.state.withLock { state in
             state.lastWatcher += 1
@@ -254,7 +250,8 @@ public final class InMemoryBackend: SecureStoreBackend {
     }
 
     private func withState<T>(_ body: (inout State) throws -> T) throws -> T {
-        try keyring.state.withLock { state in
+        try Validation.checkApplicationID(applicationID)
+        return try keyring.state.withLock { state in
             if let error = state.simulatedError { throw error }
             return try body(&state)
         }

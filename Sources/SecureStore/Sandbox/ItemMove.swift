@@ -5,28 +5,44 @@ struct ItemMove: Sendable {
     let source: any SecureStoreBackend
     let destination: any SecureStoreBackend
     /// What the source holds of the application (`nil`) or of an access group, values left out.
-    let records: @Sendable (_ accessGroup: String?) async throws -> [InMemoryBackend.Record]
+    let records: @Sendable (_ accessGroup: String?) async throws -> [ItemRecord]
 
     func run(accessGroups: [String], afterCopying: (@Sendable (_ key: String) async throws -> Void)?) async throws -> SandboxMoveReport {
         for accessGroup in accessGroups { try Validation.checkNameIsExact(accessGroup, "accessGroup") }
         try await proveDistinct()
         var report = SandboxMoveReport()
         for accessGroup in [nil] + accessGroups.map(Optional.some) {
-            for record in try await records(accessGroup) {
+            let records = try await records(accessGroup)
+            let itemsPerKey = Dictionary(grouping: records, by: Self.searchedAs).mapValues(\.count)
+            var leftKeys = Set<SearchedName>()
+            for record in records {
                 try Task.checkCancellation()
+                // Another program's item whose names are not ours (a control character, say).
+                guard Validation.isValidKey(record.key), (try? Validation.checkNameIsExact(record.service, "service")) != nil else { continue }
+                // Several items answer a search for this key (an overwrite cut short elsewhere,
+                // or KeePassXC's search, whose `$` also matches before a final newline, finding
+                // another program's `mail\n` for `mail`): a read would give one of them and a
+                // delete would remove them all. They stay on the host, for a person to sort out.
+                guard itemsPerKey[Self.searchedAs(record)] == 1 else {
+                    if leftKeys.insert(Self.searchedAs(record)).inserted { report.leftOnHost += 1 }
+                    continue
+                }
                 // Exactly this item's state: .yes or .no, never .any.
                 let options = SecureStoreOptions(
                     keychainService: record.service, keychainAccessible: record.accessible,
                     synchronizable: record.isSynchronizable ? .yes : .no, accessGroup: accessGroup)
-                guard Validation.isValidKey(record.key),
-                      var value = try await source.getItem(forKey: record.key, options: options) else { continue }
+                guard var value = try await source.getItem(forKey: record.key, options: options) else { continue }
                 defer { wipe(&value) }
-                if try await destination.getItem(forKey: record.key, options: options) != nil {
+                if var present = try await destination.getItem(forKey: record.key, options: options) {
+                    wipe(&present)
                     report.alreadyInSandbox += 1
                 } else {
                     let kind: ValueKind = String(validating: value, as: UTF8.self) == nil ? .bytes : .text
                     try await destination.setItem(value, kind: kind, forKey: record.key, options: options)
-                    guard try await destination.getItem(forKey: record.key, options: options) == value else {
+                    var readBack = try await destination.getItem(forKey: record.key, options: options)
+                    let isSame = readBack == value
+                    if readBack != nil { wipe(&readBack!) }
+                    guard isSame else {
                         throw SecureStoreError(.keyChain, "The sandbox keyring did not read back what was copied into it under '\(record.key)'; the Secret Service's item was kept.")
                     }
                     report.moved += 1
@@ -36,6 +52,17 @@ struct ItemMove: Sendable {
             }
         }
         return report
+    }
+
+    /// What a search for a record's item finds it by, as the most lenient provider matches:
+    /// KeePassXC's `$` also matches before one final newline.
+    private struct SearchedName: Hashable {
+        var service: String, key: String, isSynchronizable: Bool
+    }
+
+    private static func searchedAs(_ record: ItemRecord) -> SearchedName {
+        func lenient(_ name: String) -> String { name.hasSuffix("\n") ? String(name.dropLast()) : name }
+        return SearchedName(service: lenient(record.service), key: lenient(record.key), isSynchronizable: record.isSynchronizable)
     }
 
     /// Writes a canary item to each backend in turn and checks that the other does not see it.

@@ -12,6 +12,12 @@ public struct SandboxMoveReport: Sendable, Hashable {
     /// that was interrupted, or written since by the app): the sandbox's value is kept, and the
     /// Secret Service's copy removed.
     public var alreadyInSandbox = 0
+    /// Keys left in the Secret Service, copied nowhere: several of its items answer a search
+    /// for the key (an overwrite cut short, or another program's item whose name differs only
+    /// by a final newline, which KeePassXC's search also finds), so no one value could be
+    /// moved safely. Remove the extra items (`secret-tool search --all application APP_ID`
+    /// shows them) and move again.
+    public var leftOnHost = 0
 }
 
 extension SandboxKeyringBackend {
@@ -34,7 +40,9 @@ extension SandboxKeyringBackend {
     /// without that, the call fails with ``SecureStoreError/Code/serviceUnavailable`` and
     /// changes nothing.
     ///
-    /// - Parameter secretService: The Secret Service backend of the same application ID.
+    /// - Parameters:
+    ///   - secretService: The Secret Service backend of the same application ID.
+    ///   - accessGroups: The access groups whose items move too.
     public func moveItems(from secretService: SecretServiceBackend, accessGroups: [String] = []) async throws -> SandboxMoveReport {
         try await moveItems(from: secretService, accessGroups: accessGroups, afterCopying: nil)
     }
@@ -46,7 +54,7 @@ extension SandboxKeyringBackend {
         from secretService: SecretServiceBackend, accessGroups: [String] = [],
         afterCopying: (@Sendable (_ key: String) async throws -> Void)?
     ) async throws -> SandboxMoveReport {
-        guard secretService.applicationID == applicationID else {
+        guard secretService.applicationID.isExactly(applicationID) else {
             throw SecureStoreError.invalidOptions("The Secret Service backend is for '\(secretService.applicationID)', this keyring for '\(applicationID)'.")
         }
         let move = ItemMove(source: secretService, destination: self) { try await secretService.allRecords(accessGroup: $0) }

@@ -29,8 +29,8 @@ enum ItemSchema {
     }
 
     /// A record of an item's attributes, values left out, for tests and tools.
-    static func record(_ attributes: [String: String]) -> InMemoryBackend.Record {
-        InMemoryBackend.Record(
+    static func record(_ attributes: [String: String]) -> ItemRecord {
+        ItemRecord(
             application: attributes[Attribute.application], accessGroup: attributes[Attribute.accessGroup],
             service: attributes[Attribute.service] ?? "", key: attributes[Attribute.key] ?? "",
             accessible: attributes[Attribute.accessible].flatMap(KeychainAccessible.init(expoName:)) ?? .whenUnlocked,

@@ -1,20 +1,45 @@
 #if canImport(CLibSecret)
 import Glibc
 
-/// The program that serves `org.freedesktop.secrets`, told from the name owner's process name.
-/// The backend speaks the same protocol to all of them; `ProviderQuirks` says where it must not.
+/// The program that serves `org.freedesktop.secrets`. Told first from the bus: the well-known
+/// names the service's owner also holds (``busNames``), which hold in any PID namespace; then
+/// from the owner's process name, which a Flatpak's PID namespace, `hidepid=` or a container
+/// given the bus hides. The backend speaks the same protocol to all of them; `ProviderQuirks`
+/// says where it must not.
 enum SecretServiceProvider: Sendable, Equatable {
     case gnomeKeyring
     case keePassXC
     case kWallet
-    /// Another provider, or one the bus would not name: treated like GNOME Keyring.
+    /// Another provider, named by its process: treated like GNOME Keyring.
     case other
+    /// Neither the bus nor the process name said: it may be KWallet, so it is treated as
+    /// KWallet where that is the safe side (secrets read twice until the session is verified,
+    /// writes read back).
+    case unidentified
+
+    /// The well-known names that tell a provider: its owner also owns `org.freedesktop.secrets`.
+    static let busNames: [(name: String, provider: SecretServiceProvider)] = [
+        ("org.kde.kwalletd5", .kWallet), ("org.kde.kwalletd6", .kWallet), ("org.kde.kwalletd", .kWallet),
+        ("org.gnome.keyring", .gnomeKeyring), ("org.keepassxc.KeePassXC.MainWindow", .keePassXC),
+    ]
+
+    /// The provider that `serviceOwner` (the unique name owning `org.freedesktop.secrets`) is:
+    /// by the first of ``busNames`` whose owner (`busNameOwners`, in that order, `nil` where the
+    /// name has none) it is, else by `processName`.
+    init(serviceOwner: String?, busNameOwners: [String?], processName: String?) {
+        if let serviceOwner, let index = busNameOwners.firstIndex(where: { $0 == serviceOwner }) {
+            self = Self.busNames[index].provider
+        } else {
+            self.init(processName: processName)
+        }
+    }
 
     init(processName: String?) {
         switch processName {
         case "gnome-keyring-d": self = .gnomeKeyring   // comm is cut to 15 bytes
         case "keepassxc": self = .keePassXC
         case "kwalletd5", "kwalletd6", "ksecretd": self = .kWallet
+        case nil: self = .unidentified
         default: self = .other
         }
     }
@@ -63,13 +88,24 @@ enum ProviderQuirks {
     /// replaces the connection and writes again. GNOME Keyring and KeePassXC derive keys
     /// correctly, and their writes cost no extra round trip.
     static func writesNeedReadBack(_ provider: SecretServiceProvider) -> Bool {
-        provider == .kWallet
+        provider == .kWallet || provider == .unidentified
+    }
+
+    /// Whether `setItem` may send its search together with `CreateItem(replace: true)` (see
+    /// `SecretServiceBackend.writeInOneRoundTrip`). GNOME Keyring only: KeePassXC 2.7.4 answers
+    /// that `CreateItem` over an existing item with a dialog (`createMayReplace`), and an
+    /// overwrite made as a new item would then delete the old one, which KeePassXC has a person
+    /// confirm by default; KWallet's writes are read back and undone (`writesNeedReadBack`).
+    static func writesInOneRoundTrip(_ provider: SecretServiceProvider) -> Bool {
+        provider == .gnomeKeyring
     }
 
     /// KeePassXC (with `UnlockBeforeSearch`, its default) holds a search on a locked database
     /// until a person unlocks it, and answers `CreateItem` there with a prompt: a call without
     /// interaction would wait out its timeout. So on KeePassXC the collection's `Locked`
-    /// property is read first, and a locked one is unlocked (or the call fails at once).
+    /// property is read first, and a locked one is unlocked (or the call fails at once). For
+    /// reads and deletes that read costs no round trip of its own: it goes out with searches
+    /// that are never held (`SecretServiceConnection.searchItemsUnlessLocked`).
     static func mustCheckLockedBeforeSearching(_ provider: SecretServiceProvider) -> Bool {
         provider == .keePassXC
     }
@@ -83,33 +119,46 @@ enum ProviderQuirks {
         provider != .keePassXC
     }
 
-    /// Whether the provider announces a new secret set by `Item.SetSecret` (`ItemChanged`).
-    /// GNOME Keyring 42 does not (`dbus-monitor` shows no signal), while it announces
+    /// Whether an overwrite of the same item sets its secret (`Item.SetSecret`) rather than
+    /// replacing the item (`CreateItem(replace: true)`): where the provider announces a new
+    /// secret set that way (`ItemChanged`). GNOME Keyring 42 does not (`dbus-monitor` shows no signal), while it announces
     /// `CreateItem(replace: true)` over the same item; KeePassXC and KWallet announce both. So on
     /// GNOME Keyring an overwrite replaces through `CreateItem`, as libsecret's own store does,
     /// and `changes(options:)` in other processes hears it, at what libsecret's store costs
     /// (gnome-keyring looks through the collection for the item to replace; see
     /// docs/performance.md).
-    static func announcesNewSecrets(_ provider: SecretServiceProvider) -> Bool {
+    static func overwritesBySettingTheSecret(_ provider: SecretServiceProvider) -> Bool {
         provider != .gnomeKeyring
     }
 
     /// Whether the provider announces every change to an item's existence and attributes
     /// (created, deleted, new attributes) with a signal before it answers the next call, which
     /// remembering item paths relies on (see `ItemPathMemory`; a new secret needs no signal
-    /// there: a remembered path's read asks for the secret itself). Measured on GNOME Keyring
-    /// only, so only there.
+    /// there: a remembered path's read asks for the secret itself). GNOME Keyring and KeePassXC
+    /// do (the coherence test checks both); KWallet announces an attribute edit only after its
+    /// answer to the next call, so it is left out.
     static func signalsAnnounceEveryChange(_ provider: SecretServiceProvider) -> Bool {
         provider == .gnomeKeyring || provider == .keePassXC
+    }
+
+    /// Whether a read of a remembered item path must also read, in the same round trip, the
+    /// item's attributes, and use the secret only while they still select the item. KWallet
+    /// announces every new and deleted item in time, but an edit of an item's attributes only
+    /// after its answer to the next call: the signal check alone would read an item that an edit
+    /// has moved to another key (`CoherenceTests` on KWallet).
+    static func rememberedReadsCheckAttributes(_ provider: SecretServiceProvider) -> Bool {
+        provider == .kWallet
     }
 
     /// Whether the provider announces a collection's lock and unlock with a collection signal
     /// before it answers the next call, which remembering the lock state relies on (see
     /// `LockStateMemory`). `dbus-monitor` shows `Service.CollectionChanged` on a lock through
-    /// the Secret Service on all three (GNOME Keyring adds `PropertiesChanged`); the coherence
-    /// test checks each.
+    /// the Secret Service on all three (GNOME Keyring adds `PropertiesChanged`), and on the locks
+    /// KeePassXC (after inactivity) and KWallet (idle close) make by themselves: the coherence
+    /// test checks the first, `ProviderTests.aKeyringThatLocksItselfWhenIdleReadsAsLocked` the
+    /// others. GNOME Keyring has no idle lock of its own.
     static func signalsAnnounceLockChanges(_ provider: SecretServiceProvider) -> Bool {
-        provider != .other
+        provider == .gnomeKeyring || provider == .keePassXC || provider == .kWallet
     }
 
     /// Whether a collection signal was sent on an alias's path (`.../aliases/default`). KWallet
@@ -119,6 +168,19 @@ enum ProviderQuirks {
     /// dropped, whichever provider sends it.
     static func isAliasEcho(signalPath: String) -> Bool {
         signalPath.hasPrefix("/org/freedesktop/secrets/aliases/")
+    }
+}
+
+extension ProviderQuirks {
+    /// The names of the quirks that apply to `provider`, for a log message.
+    static func names(for provider: SecretServiceProvider) -> [String] {
+        let rules: [(String, (SecretServiceProvider) -> Bool)] = [
+            ("writesNeedReadBack", writesNeedReadBack), ("writesInOneRoundTrip", writesInOneRoundTrip),
+            ("mustCheckLockedBeforeSearching", mustCheckLockedBeforeSearching), ("createMayReplace", createMayReplace),
+            ("overwritesBySettingTheSecret", overwritesBySettingTheSecret), ("signalsAnnounceEveryChange", signalsAnnounceEveryChange),
+            ("rememberedReadsCheckAttributes", rememberedReadsCheckAttributes), ("signalsAnnounceLockChanges", signalsAnnounceLockChanges),
+        ]
+        return rules.filter { $0.1(provider) }.map(\.0)
     }
 }
 #endif

@@ -24,16 +24,16 @@ extension SecretServiceBackend {
         // and nothing else may hold it (no connection to a service that is not running).
         let signalsBus: HeldBusConnection
         do {
-            let held = try await Self.onWorker(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
+            let held = try await BlockingWorkers.shared.run(timeout: timeout) { try SecretServiceConnection.watchSignals($0) }
             guard let held else { throw SecureStoreError(.serviceUnavailable, "The session bus refused to deliver the Secret Service's signals.") }
             signalsBus = held
         } catch {
             SecretServiceSignals.stopListening(listener)
             throw Self.secureStoreError(from: error)
         }
-        var watch = ChangeWatch(backend: self, options: options)
-        let (changes, output) = AsyncStream.makeStream(of: SecureStoreChange.self)
-        await watch.start(output)
+        let (changes, output) = AsyncStream.makeStream(of: SecureStoreChange.self, bufferingPolicy: .bufferingOldest(ChangeDelivery.capacity))
+        var watch = ChangeWatch(backend: self, options: options, delivery: ChangeDelivery(output))
+        await watch.start()
         let started = watch
         let task = Task {
             var watch = started
@@ -48,17 +48,19 @@ extension SecretServiceBackend {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
                 if overflowed {
-                    await watch.resynchronize(output)
+                    await watch.resynchronize()
                 } else {
-                    await watch.handle(batch, output)
+                    await watch.handle(batch)
                     if watch.owesCatchUp, let due = catchUpDue, ContinuousClock.now >= due {
-                        await watch.resynchronize(output)
+                        await watch.resynchronize()
                     }
                 }
+                watch.tellWhatTheConsumerMissed()
                 // Signals the service could not answer for: a later batch that names their
                 // paths reports them (KeePassXC announces a write many times over); the
                 // catch-up, a little later, reports the rest, and is asked again until answered.
-                if !watch.owesCatchUp {
+                // A consumer that fell behind is told what it missed as soon as it makes room.
+                if !watch.owesCatchUp && !watch.delivery.fellBehind {
                     catchUpDue = nil
                     retry?.cancel()
                     retry = nil
@@ -156,9 +158,18 @@ struct ChangeWatch: Sendable {
     /// How long a stream waits before it asks again a service that could not answer.
     static let catchUpRetryDelay = Duration.seconds(1)
 
-    init(backend: SecretServiceBackend, options: SecureStoreOptions) {
+    /// What the consumer has been told.
+    private(set) var delivery: ChangeDelivery
+
+    init(backend: SecretServiceBackend, options: SecureStoreOptions, delivery: ChangeDelivery) {
         self.backend = backend
         self.options = options
+        self.delivery = delivery
+    }
+
+    /// Tells a consumer that fell behind what changed since, once it has made room.
+    mutating func tellWhatTheConsumerMissed() {
+        delivery.catchUp(keys: Set(keysByPath.values), isLocked: isLocked, serviceIsUp: serviceIsUp)
     }
 
     /// The attributes every watched item has.
@@ -166,19 +177,20 @@ struct ChangeWatch: Sendable {
         ItemSchema.attributes(applicationID: backend.applicationID, key: nil, options: options, isSynchronizable: nil)
     }
 
-    mutating func start(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    mutating func start() async {
         guard let snapshot = await snapshot() else {
             serviceIsUp = false
-            output.yield(.serviceUnavailable)
+            delivery.report(.serviceUnavailable)
             return
         }
         keysByPath = snapshot.keysByPath
         isLocked = snapshot.isLocked
+        delivery.startFrom(keys: Set(keysByPath.values), isLocked: isLocked)
     }
 
     /// Handles `signals` in order, against one view of the watched items taken for the batch
     /// (``BatchView``): other applications' items, however busy, cost nothing but that one search.
-    mutating func handle(_ signals: [SecretServiceSignal], _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    mutating func handle(_ signals: [SecretServiceSignal]) async {
         let signals = Self.withoutRepeats(signals)
         var named = Set<String>()
         for signal in signals {
@@ -205,7 +217,7 @@ struct ChangeWatch: Sendable {
             }
         }
         for signal in signals {
-            await handle(signal, view: view, output)
+            await handle(signal, view: view)
         }
     }
 
@@ -253,7 +265,7 @@ struct ChangeWatch: Sendable {
 
     /// `view`: the watched items when the batch is handled (`nil`: the service could not say,
     /// and the batch's item signals change nothing).
-    private mutating func handle(_ signal: SecretServiceSignal, view: BatchView?, _ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    private mutating func handle(_ signal: SecretServiceSignal, view: BatchView?, ) async {
         switch signal {
         case .itemCreated(let path), .itemChanged(let path):
             guard serviceIsUp, let view else { return }
@@ -267,7 +279,7 @@ struct ChangeWatch: Sendable {
                 if holders.contains(path) { newKey = known }
                 for other in holders where other != path { keysByPath[other] = known }
             }
-            move(path, to: newKey, output)
+            move(path, to: newKey)
         case .itemDeleted(let path):
             guard serviceIsUp, let view else { return }
             // A removal is confirmed by the item itself being gone from the watched ones.
@@ -279,50 +291,50 @@ struct ChangeWatch: Sendable {
                 // removal during an overwrite under load), so the view says who holds it now.
                 for other in holders(of: key, in: view) where other != path { keysByPath[other] = key }
             }
-            move(path, to: nil, output)
+            move(path, to: nil)
         case .collectionChanged:
             guard serviceIsUp, let locked = await lockState(), locked != isLocked else { return }
             isLocked = locked
-            output.yield(locked ? .locked : .unlocked)
+            delivery.report(locked ? .locked : .unlocked)
             // A keyring that was never unlocked may have hidden its items from searches.
-            if !locked { await catchUp(output) }
+            if !locked { await catchUp() }
         case .serviceOwnerChanged(hasOwner: false):
             guard serviceIsUp else { return }
             serviceIsUp = false
-            output.yield(.serviceUnavailable)
+            delivery.report(.serviceUnavailable)
         case .serviceOwnerChanged(hasOwner: true):
             guard !serviceIsUp else { return }
             serviceIsUp = true
-            output.yield(.serviceAvailable)
-            await catchUp(output)
+            delivery.report(.serviceAvailable)
+            await catchUp()
         }
     }
 
     /// Records that the item at `path` now holds `newKey` (`nil`: none, or not watched) and
     /// reports what that did to the keys.
-    private mutating func move(_ path: String, to newKey: String?, _ output: AsyncStream<SecureStoreChange>.Continuation) {
+    private mutating func move(_ path: String, to newKey: String?, ) {
         let before = Set(keysByPath.values)
         let oldKey = keysByPath[path]
         keysByPath[path] = newKey
         let after = Set(keysByPath.values)
         if let newKey {
-            output.yield(before.contains(newKey) ? .changed(key: newKey) : .added(key: newKey))
+            delivery.report(before.contains(newKey) ? .changed(key: newKey) : .added(key: newKey))
         }
         if let oldKey, oldKey != newKey {
-            output.yield(after.contains(oldKey) ? .changed(key: oldKey) : .removed(key: oldKey))
+            delivery.report(after.contains(oldKey) ? .changed(key: oldKey) : .removed(key: oldKey))
         }
     }
 
     /// After signals were dropped (see `SignalQueue`), or a batch went unanswered: learns the
     /// items anew and reports keys added or removed meanwhile, and those the unanswered batches
     /// named as changed. A value overwritten while signals were dropped goes unreported.
-    mutating func resynchronize(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
-        await catchUp(output)
+    mutating func resynchronize() async {
+        await catchUp()
     }
 
     /// After the service came back or the keyring was unlocked: learns the items anew and
     /// reports keys added or removed meanwhile (a restart changes every path).
-    private mutating func catchUp(_ output: AsyncStream<SecureStoreChange>.Continuation) async {
+    private mutating func catchUp() async {
         guard let snapshot = await snapshot() else {
             mustLearnAnew = true
             return
@@ -330,7 +342,7 @@ struct ChangeWatch: Sendable {
         mustLearnAnew = false
         if snapshot.isLocked != isLocked {
             isLocked = snapshot.isLocked
-            output.yield(isLocked ? .locked : .unlocked)
+            delivery.report(isLocked ? .locked : .unlocked)
         }
         // A locked keyring that was never unlocked lists nothing: that is no removal.
         if snapshot.isLocked && snapshot.keysByPath.isEmpty { return }
@@ -341,9 +353,9 @@ struct ChangeWatch: Sendable {
         // report is the price; a lost one never is.
         let named = Set(unresolvedPaths.compactMap { before[$0] } + unresolvedPaths.compactMap { after[$0] })
         unresolvedPaths = []
-        for key in keysBefore.subtracting(keysAfter).sorted() { output.yield(.removed(key: key)) }
-        for key in keysAfter.subtracting(keysBefore).sorted() { output.yield(.added(key: key)) }
-        for key in named.intersection(keysBefore).intersection(keysAfter).sorted() { output.yield(.changed(key: key)) }
+        for key in keysBefore.subtracting(keysAfter).sorted() { delivery.report(.removed(key: key)) }
+        for key in keysAfter.subtracting(keysBefore).sorted() { delivery.report(.added(key: key)) }
+        for key in named.intersection(keysBefore).intersection(keysAfter).sorted() { delivery.report(.changed(key: key)) }
     }
 
     private struct Snapshot {
@@ -358,8 +370,11 @@ struct ChangeWatch: Sendable {
             let found = try await connection.searchItems(selection, timeout: timeout)
             let attributes = try await connection.attributes(ofItemsAt: found.unlocked + found.locked,
                                                              only: SecretServiceBackend.Attribute.key, timeout: timeout)
-            let locked = try await connection.isLocked(collectionAt: SecretServiceBackend.defaultCollectionPath, timeout: timeout)
-            return Snapshot(keysByPath: attributes.compactMapValues { $0[SecretServiceBackend.Attribute.key] }, isLocked: locked)
+            let locked = try await connection.isLocked(collectionAt: SecretServiceConnection.defaultCollection, timeout: timeout)
+            // Keys are checked here as everywhere the stream learns them: another program's
+            // item can hold any text, terminal escapes included.
+            let keysByPath = attributes.compactMapValues { $0[SecretServiceBackend.Attribute.key].flatMap(Self.validKey) }
+            return Snapshot(keysByPath: keysByPath, isLocked: locked)
         }
     }
 
@@ -367,13 +382,18 @@ struct ChangeWatch: Sendable {
     private func watchedKey(in attributes: [String: String]) -> String? {
         // Bytes, not canonical equivalence: `café` spelt two ways is two services.
         guard selection.allSatisfy({ attributes[$0.key]?.isExactly($0.value) == true }) else { return nil }
-        return attributes[SecretServiceBackend.Attribute.key].flatMap { Validation.isValidKey($0) ? $0 : nil }
+        return attributes[SecretServiceBackend.Attribute.key].flatMap(Self.validKey)
+    }
+
+    /// `key` when it is a valid key (one `allKeys` would list), else `nil`.
+    static func validKey(_ key: String) -> String? {
+        Validation.isValidKey(key) ? key : nil
     }
 
     private func lockState() async -> Bool? {
         let timeout = backend.timeout
         return try? await backend.withConnection { connection in
-            try await connection.isLocked(collectionAt: SecretServiceBackend.defaultCollectionPath, timeout: timeout)
+            try await connection.isLocked(collectionAt: SecretServiceConnection.defaultCollection, timeout: timeout)
         }
     }
 }

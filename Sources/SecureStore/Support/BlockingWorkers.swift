@@ -2,18 +2,14 @@
 import CLibSecret
 import Glibc
 
-/// Threads the Secret Service backend owns for libsecret's blocking D-Bus calls, so that no
-/// such call ever runs on Swift's cooperative thread pool. Threads start on demand, up to a
+/// Threads the backends own for their blocking calls (libsecret's D-Bus calls, the file
+/// keyring's file work), so that no such call ever runs on Swift's cooperative thread pool. Threads start on demand, up to a
 /// limit, and then wait for work for the rest of the process's life.
 final class BlockingWorkers: @unchecked Sendable {
     static let shared = BlockingWorkers(maximumThreads: 8)
     /// One thread for opening connections, so that opens never run side by side (see
     /// `SecretServiceBackend.openConnection`).
     static let connectionOpener = BlockingWorkers(maximumThreads: 1)
-    /// One thread for the sandbox keyring: libsecret's file backend keeps one unguarded
-    /// in-memory copy of the keyring file, and two calls at once corrupt it (GVariant
-    /// assertions, then a crash, seen with the contract suite's parallel tests).
-    static let sandboxKeyring = BlockingWorkers(maximumThreads: 1)
 
     // Guarded by `mutex` (a pthread mutex and condition variable, which ThreadSanitizer
     // understands, unlike Synchronization.Mutex's futex on Linux).

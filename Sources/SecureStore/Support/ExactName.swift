@@ -14,12 +14,11 @@ struct ExactName: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     func hash(into hasher: inout Hasher) {
-        var count = 0
-        for byte in string.utf8 {
-            hasher.combine(byte)
-            count += 1
+        var string = string
+        string.withUTF8 { bytes in
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            hasher.combine(bytes.count)
         }
-        hasher.combine(count)
     }
 
     /// Byte order, as `strcmp` would sort.
@@ -33,13 +32,4 @@ struct ExactName: Hashable, Comparable, Sendable, CustomStringConvertible {
 extension String {
     /// Whether the two strings are the same bytes (not merely canonically equivalent).
     func isExactly(_ other: String) -> Bool { utf8.elementsEqual(other.utf8) }
-}
-
-extension Dictionary where Key == String, Value == String {
-    /// The attributes with names and values compared by their bytes.
-    var exact: [ExactName: ExactName] {
-        var result: [ExactName: ExactName] = [:]
-        for (name, value) in self { result[ExactName(name)] = ExactName(value) }
-        return result
-    }
 }

@@ -10,5 +10,10 @@ case $1 in
   directory-input)  "$S" set unread --app "$app" < / ;;
   full-output)      "$S" get printed --app "$app" > /dev/full ;;
   full-list)        "$S" list --app "$app" > /dev/full ;;
+  full-json-get)    "$S" get printed --app "$app" --json > /dev/full ;;
+  full-json-list)   "$S" list --app "$app" --json > /dev/full ;;
+  full-json-exists) "$S" exists printed --app "$app" --json > /dev/full ;;
+  full-json-set)    printf w | "$S" set written --app "$app" --json > /dev/full ;;
+  empty-pipe)       true | "$S" set kept --app "$app" ;;
   *) echo "redirected.sh: no case $1" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 printf 'kept' | "$S" set token --app desktop-test
 lock_login
+start_unlock_monitor
 "$S" get token --app desktop-test --no-interaction --timeout 60; echo "get=$?"
-sleep 1
+unlock_requests
 echo "dialogs=$("$UNLOCK_DIALOG" count)"

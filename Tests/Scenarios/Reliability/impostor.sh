@@ -9,7 +9,7 @@ impersonate() {
   impostor=$!
   gdbus wait --session --timeout 5 org.freedesktop.secrets
 }
-probe_meeting impersonate true down --app impostor-test --key token --count 3 --timeout 3
+probe_meeting impersonate true down --app impostor-test --key token --count 3 --timeout "$(scaled 3)"
 echo "probe-exit=$?"
 cat "$HOME/impostor.txt"
 kill "$impostor"

@@ -10,3 +10,7 @@ echo "get=$(timed in_sandbox $app "$S" get token --app lonely --timeout 60)"
 echo "list=$(timed in_sandbox $app "$S" list --app lonely --timeout 60)"
 echo "file=$(find "$HOME/.var/app/$app/data/keyrings" -mindepth 1 2>/dev/null | wc -l)"
 echo "host-items=$(secret-tool search --all application lonely 2>/dev/null | grep -c '^label')"
+# What doctor says in here, and its exit status.
+doctor=$(in_sandbox $app "$S" doctor --json --app lonely --timeout 60 2>/dev/null); status=$?
+echo "doctor=$doctor"
+echo "doctor-exit=$status"
