@@ -12,17 +12,22 @@ final class GCancellation: Sendable {
     private let timedOutFlag = Atomic(false)
     private let cancelledFlag = Atomic(false)
     private let lastStepStart = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
+    private let begunFlag = Atomic(false)
 
     /// With `cancelsCalls: false`, cancelling only marks the call, which checks the mark itself
     /// and is otherwise abandoned (see `BlockingWorkers.run`): the file keyring's
     /// calls, which hold no GCancellable.
     /// Told each time a step begins: the work of a key's lock holder (see `OutstandingWork`).
     private let progress: OutstandingWork?
+    /// The threads the call runs on, told of each step too: calls queued for them are waiting
+    /// on this one's progress.
+    private let workers: BlockingWorkers?
 
-    init(cancelsCalls: Bool = true, reportingProgressTo progress: OutstandingWork? = nil) {
+    init(cancelsCalls: Bool = true, reportingProgressTo progress: OutstandingWork? = nil, on workers: BlockingWorkers? = nil) {
         cancellable = g_cancellable_new()
         self.cancelsCalls = cancelsCalls
         self.progress = progress
+        self.workers = workers
     }
     deinit { g_object_unref(cancellable) }
 
@@ -30,7 +35,17 @@ final class GCancellation: Sendable {
     func beginStep() {
         lastStepStart.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         progress?.noteProgress()
+        workers?.noteActivity()
     }
+
+    /// Marks the moment the call got its thread; its first step begins.
+    func begin() {
+        begunFlag.store(true, ordering: .relaxed)
+        beginStep()
+    }
+
+    /// Whether the call has got its thread.
+    var hasBegun: Bool { begunFlag.load(ordering: .relaxed) }
 
     /// Nanoseconds since the current step began.
     var nanosecondsInStep: UInt64 {

@@ -1,6 +1,8 @@
 #if canImport(CLibSecret)
 import CLibSecret
+import Dispatch
 import Glibc
+import Synchronization
 
 /// Threads the backends own for their blocking calls (libsecret's D-Bus calls, the file
 /// keyring's file work), so that no such call ever runs on Swift's cooperative thread pool. Threads start on demand, up to a
@@ -18,6 +20,8 @@ final class BlockingWorkers: @unchecked Sendable {
     private var threads = 0
     private var idle = 0
     private let maximumThreads: Int
+    /// When a job last started, ended or began a step (`DispatchTime` uptime nanoseconds).
+    private let lastActivity = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
     init(maximumThreads: Int) {
         self.maximumThreads = maximumThreads
@@ -32,6 +36,16 @@ final class BlockingWorkers: @unchecked Sendable {
         mutex.signal()
         mutex.unlock()
         if startThread { startWorkerThread() }
+    }
+
+    /// Marks progress of the pool: a job that waits for a thread is getting closer to one.
+    func noteActivity() {
+        lastActivity.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+
+    /// Nanoseconds since a job last started, ended or began a step.
+    var nanosecondsSinceActivity: UInt64 {
+        GCancellation.elapsed(since: lastActivity.load(ordering: .relaxed), now: DispatchTime.now().uptimeNanoseconds)
     }
 
     private func startWorkerThread() {
@@ -62,7 +76,9 @@ final class BlockingWorkers: @unchecked Sendable {
             idle -= 1
             let job = jobs.removeFirst()
             mutex.unlock()
+            noteActivity()
             job()
+            noteActivity()
         }
     }
 }

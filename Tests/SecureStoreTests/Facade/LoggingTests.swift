@@ -50,7 +50,7 @@ struct LoggingTests {
     @Test(.tags(.everyProvider)) func aWaitForAKeyAndEveryCallAreLoggedWithoutTheirValues() async throws {
         let capture = Capture()
         let applicationID = "securestore-log-\(UUID().uuidString.prefix(8))"
-        let backend = try SecretServiceBackend(applicationID: applicationID, userInteraction: .notAllowed, timeout: .seconds(20), logger: capture.logger)
+        let backend = try SecretServiceBackend(applicationID: applicationID, userInteraction: .notAllowed, timeout: BackendFixture.timeout, logger: capture.logger)
         let store = SecureStore(backend: backend, logger: capture.logger)
         let values = ["f1rst-v4lue-b83", "s3cond-v4lue-e17"]
         try await store.setItem("token", values[0])

@@ -1,3 +1,5 @@
+import Dispatch
+import Glibc
 import Testing
 @testable import SecureStore
 
@@ -63,6 +65,55 @@ struct WatchdogTests {
         #expect(!clock.isWatching(watchdog))
         try? await Task.sleep(for: .milliseconds(300))
         #expect(fired.count.withLock { $0 } == 0)
+    }
+}
+
+/// The threads that run blocking calls: a call that waits for one is timed by the pool's
+/// progress, not by its own wait alone.
+@Suite("Blocking workers", TestSelection())
+struct BlockingWorkersTests {
+    /// Runs `work` on `workers` in a task, and returns once it has its thread.
+    static func occupy(_ workers: BlockingWorkers, timeout: Duration, cancelsCalls: Bool = true,
+                       _ work: @escaping @Sendable (GCancellation) -> Void) async -> Task<Void, any Error> {
+        let started = Locked(false)
+        let task = Task {
+            try await workers.run(timeout: timeout, cancelsCalls: cancelsCalls) { cancellation in
+                started.withLock { $0 = true }
+                work(cancellation)
+            }
+        }
+        while !started.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+        return task
+    }
+
+    /// A call queued behind one that takes a step every 20 ms for 3 s waits its turn, though
+    /// its own timeout is 1 s: a queue that moves is no keyring that fails to answer.
+    @Test func aCallQueuedBehindProgressWaitsItsTurn() async throws {
+        let workers = BlockingWorkers(maximumThreads: 1)
+        let ahead = await Self.occupy(workers, timeout: .seconds(60)) { cancellation in
+            for _ in 0..<150 {
+                usleep(20_000)
+                cancellation.beginStep()
+            }
+        }
+        #expect(try await workers.run(timeout: .seconds(1)) { _ in 42 } == 42)
+        try await ahead.value
+    }
+
+    /// A call queued behind one that makes no progress times out in its own time, while the
+    /// one ahead still holds the thread.
+    @Test func aCallQueuedBehindAStuckOneTimesOut() async throws {
+        let workers = BlockingWorkers(maximumThreads: 1)
+        let gate = DispatchSemaphore(value: 0)
+        let ahead = await Self.occupy(workers, timeout: .seconds(3600), cancelsCalls: false) { _ in gate.wait() }
+        do {
+            _ = try await workers.run(timeout: .milliseconds(300)) { _ in 1 }
+            Issue.record("the queued call ran before the stuck one ended")
+        } catch let error as SecureStoreError {
+            #expect(error.code == .timeout)
+        }
+        gate.signal()
+        try await ahead.value
     }
 }
 
