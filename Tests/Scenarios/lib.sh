@@ -165,6 +165,14 @@ start_watcher() {
 }
 # Waits up to 60 s for the watcher's event line EVENT, or notes "never: EVENT": `wait_for_event EVENT`.
 wait_for_event() { for _ in $(seq 600); do grep -qx "$1" events && return; sleep 0.1; done; echo "never: $1" >> events; }
+# Like wait_for_event, for an EVENT after the latest stage line: `wait_for_stage_event EVENT`.
+wait_for_stage_event() {
+  for _ in $(seq 600); do
+    awk -v e="$1" '/^== / { seen = 0 } $0 == e { seen = 1 } END { exit !seen }' events && return
+    sleep 0.1
+  done
+  echo "never: $1" >> events
+}
 # Starts the stage NAME of the watcher's events (an "== NAME" line): `event_stage NAME`.
 event_stage() { echo "== $1" >> events; }
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# A watcher while one key is written four times and deleted; prints the counts and the events.
+# A watcher while one key is written four times and deleted; prints its events, each write's
+# after an "== STAGE" line. Each stage waits for its write's event; a last write of another key,
+# reported after everything before it, lets the stragglers of a split burst in.
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 app=reported-once
 start_watcher $app
-for value in a b c d; do echo "== set $value" >> events; printf %s $value | "$S" set k --app $app; sleep 0.5; done
-"$S" delete k --app $app; sleep 0.5
+event_stage "set a"; printf a | "$S" set k --app $app; wait_for_stage_event "added k"
+for value in b c d; do
+  event_stage "set $value"; printf %s $value | "$S" set k --app $app; wait_for_stage_event "changed k"
+done
+event_stage delete; "$S" delete k --app $app; wait_for_stage_event "removed k"
+event_stage end; printf m | "$S" set marker --app $app; wait_for_stage_event "added marker"
 kill $watcher
-echo "added=$(grep -cx 'added k' events) changed=$(grep -cx 'changed k' events) removed=$(grep -cx 'removed k' events)"
-sed 's/^/event: /' events
+cat events

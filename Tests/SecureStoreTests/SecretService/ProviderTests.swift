@@ -69,17 +69,33 @@ struct ProviderTests {
 
     /// KWallet and KeePassXC send each item signal twice (on the collection's path and on the
     /// alias `default`'s) and announce one write in a burst: KWallet a new item as changed and
-    /// created, KeePassXC an overwrite in 6 `ItemChanged`, a new item in 21 signals. A new key
-    /// and 3 overwrites are reported as one `added` and 3 `changed`, and never lost. Where the
-    /// machine is so busy that this process's D-Bus thread pauses inside a burst for over 20 ms,
-    /// one burst is two batches and its write is reported twice, so up to 7 `changed` pass
-    /// (every write twice, the new key as `added` and `changed`).
+    /// created, KeePassXC an overwrite in 6 `ItemChanged`, a new item in 21 signals. Each of a new
+    /// key, 3 overwrites and a delete is reported, as what it was: the new key once as `added`
+    /// (with no `removed`), each overwrite as `changed`, the delete once as `removed`.
+    ///
+    /// How many `changed` a burst makes depends on the machine (a burst that GDBus's thread
+    /// pauses inside for over 20 ms is two batches), so it is printed, not bounded here; that a
+    /// batch reports an item once is proven by `ChangesContractTests`
+    /// (`repeatedAnnouncementsInOneBatchAreHandledOnce`,
+    /// `aBatchIsGatheredTenMillisecondsAfterItsLatestSignalAndAtMostThirtyAfterItsFirst`).
     @Test(arguments: ProviderStressTests.providers)
-    func eachWriteIsReportedOnce(provider: String) async throws {
+    func eachWriteIsReportedAsWhatItWas(provider: String) async throws {
         let outcome = try await Subprocess.inPrivateKeyring(scenario: "Changes/reported-once", environment: ["SECURESTORE_PROVIDER": provider, "PROBE": ReliabilityTests.probe])
-        let counts = ScenarioOutput(outcome.standardOutput).counts(ofLineStartingWith: "added=")
-        #expect(counts["added"] == 1 && counts["removed"] == 1, "\(outcome.standardOutput)\n\(outcome.standardError)")
-        #expect((3...7).contains(counts["changed"] ?? -1), "\(outcome.standardOutput)\n\(outcome.standardError)")
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError.suffix(2000))"
+        let output = ScenarioOutput(outcome.standardOutput)
+        // What each stage must report, and what else it may (a split burst's straggler of the
+        // stage before).
+        let broken = output.eventStagesBreaking([
+            .init(stage: "set a", required: ["added k"], allowed: ["changed k"]),
+            .init(stage: "set b", required: ["changed k"]), .init(stage: "set c", required: ["changed k"]),
+            .init(stage: "set d", required: ["changed k"]),
+            .init(stage: "delete", required: ["removed k"], allowed: ["changed k"]),
+            .init(stage: "end", required: ["added marker"], allowed: ["changed marker"]),
+        ])
+        #expect(broken.isEmpty, "\(broken)\n\(context)")
+        let all = output.stages.values.joined()
+        #expect(all.filter { $0 == "added k" }.count == 1 && all.filter { $0 == "removed k" }.count == 1, "\(context)")
+        print("changes on \(provider): 4 writes reported as \(all.filter { $0 == "added k" || $0 == "changed k" }.count)")
     }
 }
 

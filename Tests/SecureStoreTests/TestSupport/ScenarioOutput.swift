@@ -52,4 +52,26 @@ struct ScenarioOutput {
         }
         return stages
     }
+
+    /// What a stage of a watcher's events must report, and what else it may.
+    struct StageRule {
+        var stage: String
+        var required: Set<String>
+        var allowed: Set<String> = []
+    }
+
+    /// The stages whose events break their rule, each with what it reported; also when the
+    /// watcher started with anything but `watching`, or missed an event (`never:`).
+    func eventStagesBreaking(_ rules: [StageRule]) -> [String] {
+        let stages = stages
+        var broken = stages["start"] == ["watching"] ? [] : ["start: \(stages["start"] ?? [])"]
+        broken += lines.filter { $0.hasPrefix("never:") }
+        for rule in rules {
+            let seen = Set(stages[rule.stage] ?? [])
+            if !rule.required.isSubset(of: seen) || !seen.isSubset(of: rule.required.union(rule.allowed)) {
+                broken.append("\(rule.stage): \(seen.sorted())")
+            }
+        }
+        return broken
+    }
 }
