@@ -35,8 +35,8 @@ struct SecretServiceTests {
             #expect(listing.contains("attribute.synchronizable = false"))
             #expect(listing.components(separatedBy: "label = ").count == 2, "exactly one item")
 
-            let lookup = try await Subprocess.secretTool([
-                "lookup", "xdg:schema", "dev.securestore.Item", "application", backend.applicationID,
+            let lookup = try await Subprocess.secretToolLookup([
+                "xdg:schema", "dev.securestore.Item", "application", backend.applicationID,
                 "service", "mail", "key", "imap.password",
             ])
             #expect(lookup.status == 0, "\(lookup.standardError)")

@@ -72,6 +72,18 @@ enum Subprocess {
         return outcome
     }
 
+    /// `secret-tool lookup ATTRIBUTES` of an item that exists, tried up to three times while it
+    /// finds nothing: against KWallet, `secret-tool`'s own transfer session now and then derives
+    /// the wrong key (KDE bug 514194), and libsecret reports a secret it cannot decrypt as no
+    /// value, exit 1 without a message (seen in CI).
+    static func secretToolLookup(_ attributes: [String]) async throws -> Outcome {
+        var outcome = try await secretTool(["lookup"] + attributes)
+        for _ in 1..<3 where outcome.status != 0 {
+            outcome = try await secretTool(["lookup"] + attributes)
+        }
+        return outcome
+    }
+
     /// `secret-tool store` with `attributes` and `value` (see `secretTool(_:input:)`).
     static func storeWithSecretTool(label: String, _ attributes: [String], value: String) async throws -> Outcome {
         try await secretTool(["store", "--label", label] + attributes, input: value)
