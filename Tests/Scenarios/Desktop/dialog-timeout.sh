@@ -8,5 +8,6 @@ lock_login
 reader=$!
 wait_for_dialog 20 && echo "dialog shown"
 wait $reader; echo "get=$?"
-sleep 1
+# The dialog goes once the call that asked for it gives up: waited for up to 10 s.
+for _ in $(seq 100); do [ "$("$UNLOCK_DIALOG" count)" = 0 ] && break; sleep 0.1; done
 echo "dialogs afterwards=$("$UNLOCK_DIALOG" count)"

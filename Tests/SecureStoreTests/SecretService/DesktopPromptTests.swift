@@ -12,12 +12,17 @@ struct DesktopPromptTests {
         outcome.standardOutput.split(separator: "\n").map(String.init)
     }
 
+    /// Three reads of a locked keyring wait on one dialog: one is seen, and one is asked for
+    /// (`Prompt` calls on the bus, counted after every read has ended, so a read that asked late
+    /// is counted too); Cancel fails all three, and the password typed in the next round's one
+    /// dialog lets all three read.
     @Test func concurrentReadsShareOneDialogCancelFailsThemAndTheStoreStaysUsable() async throws {
         try FileManager.default.createDirectory(at: Self.screenshot.deletingLastPathComponent(), withIntermediateDirectories: true)
         let outcome = try await Subprocess.onDesktop(scenario: "Desktop/shared-dialog", [Self.screenshot.path])
         let lines = Self.lines(outcome)
         #expect(lines.contains("dialogs while three reads wait: 1"), "\(outcome.standardError)")
         #expect(lines.contains("dialogs in round two: 1"))
+        #expect(lines.contains("prompts=2"), "one dialog asked for per round, not one per read")
         #expect(lines.contains("exit=0"))
         for key in ["a", "b", "c"] {
             #expect(lines.contains("round 1 \(key): ERR_AUTHENTICATION_CANCELED"), "one Cancel answers every waiting read")
