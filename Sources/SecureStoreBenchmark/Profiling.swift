@@ -31,6 +31,35 @@ func profileGetItem(count: Int, store: SecureStore, application: String, service
     try await store.deleteItem("profile", options: options)
 }
 
+/// `count` setItem of new keys interleaved with `count` of libsecret's stores of new keys from C
+/// (one each in turn, so that both meet a collection of the same size), with user and system CPU
+/// per call; every key is deleted after, outside the timing.
+func profileSetItem(count: Int, store: SecureStore, application: String, service: String, options: SecureStoreOptions) async throws {
+    var ours = (user: 0.0, system: 0.0, wall: Duration.zero), raw = ours
+    func add(_ total: inout (user: Double, system: Double, wall: Duration), since cpu: (user: Double, system: Double), _ start: ContinuousClock.Instant) {
+        let now = processCPU()
+        total.user += now.user - cpu.user
+        total.system += now.system - cpu.system
+        total.wall += ContinuousClock.now - start
+    }
+    for index in 0..<count {
+        var cpu = processCPU(), start = ContinuousClock.now
+        try await store.setItem("profile-set-\(index)", "value", options: options)
+        add(&ours, since: cpu, start)
+        cpu = processCPU(); start = ContinuousClock.now
+        require(baseline_store(application, service, "profile-raw-set-\(index)", "value"), "store")
+        add(&raw, since: cpu, start)
+    }
+    for (name, total) in [("setItem, new key", ours), ("raw store, new key", raw)] {
+        print(String(format: "%@: %.1f µs user + %.1f µs system CPU, %.1f µs wall per call", name,
+                     total.user / Double(count), total.system / Double(count), microseconds(total.wall) / Double(count)))
+    }
+    for index in 0..<count {
+        try await store.deleteItem("profile-set-\(index)", options: options)
+        require(baseline_clear(application, service, "profile-raw-set-\(index)"), "clear")
+    }
+}
+
 /// `count` allKeys of one service filled with 1,000 items, with CPU per call, and the keyring
 /// daemon's CPU.
 func profileAllKeys(count: Int, store: SecureStore) async throws {

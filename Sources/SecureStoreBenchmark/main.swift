@@ -8,6 +8,7 @@
 //   SecureStoreBenchmark --only-get N     N getItem hits then N raw lookups, with user and
 //                                         system CPU per call: for profiling (perf record).
 //   SecureStoreBenchmark --only-miss N    The same for misses.
+//   SecureStoreBenchmark --only-set N     N setItem of new keys and N raw stores, in turn, with CPU.
 //   SecureStoreBenchmark --only-allkeys N N allKeys of 1,000 items, with CPU per call.
 //   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K] [--in-memory]
 //                                         N calls from 16 tasks, printing resident memory,
@@ -89,6 +90,11 @@ if let count = option("--only-get").flatMap(Int.init) {
 
 if let count = option("--only-miss").flatMap(Int.init) {
     try await profileGetItem(count: count, store: store, application: application, service: service, options: options, missing: true)
+    exit(0)
+}
+
+if let count = option("--only-set").flatMap(Int.init) {
+    try await profileSetItem(count: count, store: store, application: application, service: service, options: options)
     exit(0)
 }
 

@@ -67,6 +67,22 @@ struct ProviderTests {
         #expect(outcome.standardError.contains("no default keyring"))
     }
 
+    /// The Secret Service calls of a new process's `get` (the command's), in order, miss and hit.
+    /// GNOME Keyring: the search, then the secret (a miss reads the default collection's
+    /// `Locked`, as a locked keyring can hide items from a search). KeePassXC: `Locked`, the
+    /// search of the default collection through its alias and the service's `Collections` in one
+    /// batch (one round trip: KeePassXC holds the service's search while locked), then the
+    /// secret. (KWallet is left out: it rejects some session keys, so `OpenSession` may repeat.)
+    @Test(arguments: [
+        ("gnome-keyring", "GetAll OpenSession SearchItems Get", "GetAll OpenSession SearchItems GetSecrets"),
+        ("keepassxc", "GetAll OpenSession Get SearchItems Get", "GetAll OpenSession Get SearchItems Get GetSecrets"),
+    ])
+    func aNewProcessReadsWithTheseCallsOnly(provider: String, miss: String, hit: String) async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(scenario: "Providers/read-calls", environment: ["SECURESTORE_PROVIDER": provider])
+        let lines = outcome.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines == ["miss: \(miss)", "hit: \(hit)"], "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
+    }
+
     /// KWallet and KeePassXC send each item signal twice (on the collection's path and on the
     /// alias `default`'s) and announce one write in a burst: KWallet a new item as changed and
     /// created, KeePassXC an overwrite in 6 `ItemChanged`, a new item in 21 signals. Each of a new

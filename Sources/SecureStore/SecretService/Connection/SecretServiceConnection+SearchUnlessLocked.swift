@@ -15,7 +15,9 @@ extension SecretServiceConnection {
     /// service's collections (KeePassXC answers it at once, with nothing from a locked one:
     /// what its `Service.SearchItems` finds once it searches), then the service's `Collections`,
     /// which must still be the collections searched; when it is not, the search is made again
-    /// with `Service.SearchItems`, which the unlocked default collection no longer holds.
+    /// with `Service.SearchItems`, which the unlocked default collection no longer holds. Before
+    /// the collections are known (a new connection), the default collection's alias is searched:
+    /// a service that lists one collection has searched it all.
     /// Every item found is listed as unlocked: an item that the service holds back from this
     /// client (KeePassXC's "confirm access") answers a read or a write with `IsLocked`.
     func searchItemsUnlessLocked(_ attributes: [String: String], timeout: Duration) async throws -> (unlocked: [String], locked: [String])? {
@@ -23,13 +25,10 @@ extension SecretServiceConnection {
         if remembersLockState, let isLocked = lockState.recall() {
             return isLocked ? nil : try await searchItems(attributes, timeout: timeout)
         }
-        let collections: [String]
-        if let listed = collectionPaths.withLock({ $0 }) {
-            collections = listed
-        } else {
-            collections = try await listCollections(timeout: timeout)
-            collectionPaths.withLock { $0 = collections }
-        }
+        // Before the service's collections are known, the default one is searched through its
+        // alias: when the service lists one collection, that is all there is to search.
+        let cached = collectionPaths.withLock { $0 }
+        let collections = cached ?? [Self.defaultCollection]
         let generation = SecretServiceSignals.currentCollectionGeneration
         let replies = try await callEach(
             [MethodCall(path: Self.defaultCollection, interface: "org.freedesktop.DBus.Properties", method: "Get",
@@ -48,25 +47,31 @@ extension SecretServiceConnection {
             default: .found(GLibValues.objectPaths(g_variant_get_child_value(body, 0)))
             }
         }
-        let isLocked: Bool
+        let isLocked: Bool, hasDefault: Bool
         switch replies[0] {
-        case .success(.locked(let locked)): isLocked = locked
-        case .failure(let error) where ServiceErrors.isNoSuchObject(error): isLocked = false   // no default collection hides nothing
+        case .success(.locked(let locked)): (isLocked, hasDefault) = (locked, true)
+        case .failure(let error) where ServiceErrors.isNoSuchObject(error): (isLocked, hasDefault) = (false, false)   // no default collection hides nothing
         case .failure(let error): throw error
         case .success: throw GLibError.protocolViolation("Locked: no flag")
         }
         if remembersLockState { lockState.remember(isLocked, readAt: generation) }
+        guard case .success(.collections(let now)) = replies.last else {
+            return isLocked ? nil : try await searchItems(attributes, timeout: timeout)
+        }
+        if now != cached { collectionPaths.withLock { $0 = now } }
         if isLocked { return nil }
+        let searchedAll = now == collections || (cached == nil && hasDefault && now.count == 1)
+        // With no collection at all, KeePassXC would hold the service's search too.
+        if now.isEmpty { return ([], []) }
+        guard searchedAll else {
+            // A new connection's search of the alias left collections out: once more, now that
+            // they are known.
+            return try await cached == nil ? searchItemsUnlessLocked(attributes, timeout: timeout) : searchItems(attributes, timeout: timeout)
+        }
         var found: [String] = []
         for reply in replies.dropFirst().dropLast() {
             guard case .success(.found(let paths)) = reply else { return try await searchItems(attributes, timeout: timeout) }
             found += paths.filter { !found.contains($0) }
-        }
-        guard case .success(.collections(let now)) = replies.last else { return try await searchItems(attributes, timeout: timeout) }
-        guard now == collections else {
-            collectionPaths.withLock { $0 = now }
-            // With no collection at all, KeePassXC would hold the service's search too.
-            return now.isEmpty ? ([], []) : try await searchItems(attributes, timeout: timeout)
         }
         return (found, [])
     }
