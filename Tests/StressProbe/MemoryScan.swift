@@ -24,8 +24,10 @@ enum MemoryScan {
         bytes.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
     }
 
-    /// Where the plaintext occurs in the process's writable mappings (by mapping name, never by
-    /// content), read through /proc/self/mem into one buffer that is zeroed after each read.
+    /// Where the plaintext occurs in the process's writable mappings, read through /proc/self/mem
+    /// into one buffer that is zeroed after each read: the mapping's name, the offset in it, and
+    /// the 16 bytes before the occurrence (an allocator's or an array's header, never content),
+    /// so that a failure says what kind of memory held the copy.
     static func occurrences(of needle: Needle) throws -> [String] {
         let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
         let memory = open("/proc/self/mem", O_RDONLY)
@@ -43,8 +45,9 @@ enum MemoryScan {
             let bounds = fields[0].split(separator: "-").compactMap { UInt(String($0), radix: 16) }
             guard bounds.count == 2 else { continue }
             let name = fields.count >= 6 ? String(fields[5]) : "[anonymous]"
-            let count = scan(bounds[0]..<bounds[1], pieces: chunkSize, memory, buffer, needle)
-            found += Array(repeating: name, count: count)
+            found += scan(bounds[0]..<bounds[1], pieces: chunkSize, memory, buffer, needle).map { offset, header in
+                "\(name)+0x\(String(offset, radix: 16)) header=\(header)"
+            }
         }
         return found
     }
@@ -52,17 +55,19 @@ enum MemoryScan {
     static let chunkSize = 1 << 20
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-    /// How often the plaintext occurs in `range`, read in pieces that overlap by 31 bytes so that
-    /// no occurrence is cut in two. A piece that cannot be read whole (another thread's allocator
-    /// gave pages back since the maps were read) is read again page by page.
-    static func scan(_ range: Range<UInt>, pieces: Int, _ memory: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ needle: Needle) -> Int {
-        var count = 0
+    /// Where the plaintext occurs in `range` (offsets from its start, each with the 16 bytes
+    /// before it in hex), read in pieces that overlap by 31 bytes so that no occurrence is cut in
+    /// two. A piece that cannot be read whole (another thread's allocator gave pages back since
+    /// the maps were read) is read again page by page.
+    static func scan(_ range: Range<UInt>, pieces: Int, _ memory: Int32, _ buffer: UnsafeMutableRawBufferPointer,
+                     _ needle: Needle) -> [(offset: UInt, header: String)] {
+        var found: [(offset: UInt, header: String)] = []
         for start in stride(from: range.lowerBound, to: range.upperBound, by: pieces) {
             let length = Int(min(UInt(pieces + 31), range.upperBound - start))
             buffer.initializeMemory(as: UInt8.self, repeating: 0)
             let read = pread(memory, buffer.baseAddress, length, off_t(Int64(bitPattern: UInt64(start))))
             if read < length && pieces > pageSize {
-                count += scan(start..<min(start + UInt(pieces), range.upperBound), pieces: pageSize, memory, buffer, needle)
+                found += scan(start..<min(start + UInt(pieces), range.upperBound), pieces: pageSize, memory, buffer, needle)
                 continue
             }
             guard read >= 32 else { continue }
@@ -73,11 +78,14 @@ enum MemoryScan {
             var offset = 0
             while offset <= Int(read) - 32, let hit = memchr(view.baseAddress! + offset, first, Int(read) - 31 - offset) {
                 offset = view.baseAddress!.distance(to: UnsafeRawPointer(hit))
-                if needle.matches(view, at: offset) { count += 1 }
+                if needle.matches(view, at: offset) {
+                    let header = view[max(0, offset - 16)..<offset].map { String(format: "%02x", $0) }.joined()
+                    found.append((start - range.lowerBound + UInt(offset), header))
+                }
                 offset += 1
             }
         }
-        return count
+        return found
     }
 
 }
