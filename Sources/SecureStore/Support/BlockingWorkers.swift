@@ -76,7 +76,7 @@ final class BlockingWorkers: @unchecked Sendable {
             idle -= 1
             let job = jobs.removeFirst()
             mutex.unlock()
-            noteActivity()
+            // A job's start is marked by its call (`GCancellation.begin`); its end frees a thread.
             job()
             noteActivity()
         }

@@ -73,13 +73,13 @@ enum Subprocess {
     }
 
     /// `secret-tool lookup ATTRIBUTES` of an item that exists, tried up to three times while it
-    /// finds nothing: against KWallet, `secret-tool`'s own transfer session now and then derives
+    /// fails, with a message or without (see `secretTool(_:input:)`), or finds nothing: against KWallet, `secret-tool`'s own transfer session now and then derives
     /// the wrong key (KDE bug 514194), and libsecret reports a secret it cannot decrypt as no
     /// value, exit 1 without a message (seen in CI).
     static func secretToolLookup(_ attributes: [String]) async throws -> Outcome {
-        var outcome = try await secretTool(["lookup"] + attributes)
+        var outcome = try await run(["secret-tool", "lookup"] + attributes)
         for _ in 1..<3 where outcome.status != 0 {
-            outcome = try await secretTool(["lookup"] + attributes)
+            outcome = try await run(["secret-tool", "lookup"] + attributes)
         }
         return outcome
     }
