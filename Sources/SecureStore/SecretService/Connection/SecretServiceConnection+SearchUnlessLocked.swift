@@ -76,6 +76,15 @@ extension SecretServiceConnection {
         return (found, [])
     }
 
+    /// Whether an empty answer of `searchItemsUnlessLocked` may come of a locked default
+    /// collection (a keyring never unlocked since its daemon started hides its items even from
+    /// searches): where the search read `Locked` itself, it has answered that already, so no;
+    /// elsewhere the lock state, remembered or read.
+    func missMayBeHiddenByLock(timeout: Duration) async throws -> Bool {
+        guard !ProviderQuirks.mustCheckLockedBeforeSearching(provider) else { return false }
+        return try await isDefaultCollectionLocked(timeout: timeout)
+    }
+
     /// A reply of `searchItemsUnlessLocked`'s batch, decoded.
     private enum SearchReply: Sendable {
         case locked(Bool)

@@ -102,7 +102,7 @@ extension SecretServiceBackend {
     private func quickGetItem(forKey key: String, options: SecureStoreOptions, _ connection: SecretServiceConnection) async throws -> QuickAnswer {
         let selection = attributes(key: key, options: options, isSynchronizable: nil)
         // Where the provider would hold the search while locked, the lock state comes first
-        // (remembered, or read with the search): that answer also serves a miss below.
+        // (remembered, or read with the search), which also settles a miss (`missMayBeHiddenByLock`).
         let lockedReadFirst = ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider)
         let knownLock = lockedReadFirst ? connection.lockState.recall() : nil
         if knownLock == true { return .undecided }
@@ -115,9 +115,7 @@ extension SecretServiceBackend {
         let generation = SecretServiceSignals.currentGeneration
         guard let found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout) else { return .undecided }
         if found.unlocked.isEmpty && found.locked.isEmpty {
-            // A locked keyring may hide its items even from searches (see BlockingCall.missMayBeHiddenByLock).
-            if lockedReadFirst { return .answer(nil) }
-            return try await connection.isDefaultCollectionLocked(timeout: timeout) ? .undecided : .answer(nil)
+            return try await connection.missMayBeHiddenByLock(timeout: timeout) ? .undecided : .answer(nil)
         }
         // Locked items, or several items to choose between (see BlockingCall.newestItem).
         guard found.locked.isEmpty, found.unlocked.count == 1 else { return .undecided }
@@ -212,7 +210,7 @@ extension SecretServiceBackend {
         let selection = attributes(key: key, options: options, isSynchronizable: nil)
         guard let found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout) else { throw BlockingCall.hiddenByLock }
         let paths = found.unlocked + found.locked
-        if paths.isEmpty, try await connection.isDefaultCollectionLocked(timeout: timeout) {
+        if paths.isEmpty, try await connection.missMayBeHiddenByLock(timeout: timeout) {
             throw BlockingCall.hiddenByLock
         }
         return paths

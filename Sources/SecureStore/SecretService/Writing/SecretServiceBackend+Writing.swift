@@ -73,9 +73,8 @@ extension SecretServiceBackend {
         guard let found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout) else { return false }
         guard found.locked.isEmpty else { return false }
         guard !found.unlocked.isEmpty else {
-            // A miss is the whole answer in an unlocked keyring (the KeePassXC search checked it).
-            if ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider) { return true }
-            return try await !connection.isDefaultCollectionLocked(timeout: timeout)
+            // A miss is the whole answer in an unlocked keyring.
+            return try await !connection.missMayBeHiddenByLock(timeout: timeout)
         }
         let replies = try await connection.callEach(found.unlocked.map { ($0, GLibValues.tuple([])) }, "org.freedesktop.Secret.Item", "Delete",
                                                     replyType: "(o)", autoStart: false, timeout: timeout) { body in GLibValues.tupleString(body, at: 0) }
