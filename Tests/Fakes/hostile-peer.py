@@ -10,6 +10,7 @@
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
+                        [--silent-set-secret] [--collection-signals N]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -39,6 +40,9 @@
       (org.freedesktop.DBus.Error.Failed), as a service too busy to answer does.
       --echo-changes MS announces each written item once more as changed, MS milliseconds
       later, as KeePassXC announces a write many times over.
+      --silent-set-secret announces no SetSecret, as KeePassXC 2.7.4 sometimes does under load.
+      --collection-signals N sends N CollectionChanged with each write's announcement, as
+      KeePassXC does (one with every item it creates or deletes) while other clients write.
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
       locked collection of its own, as a keyring another program filled would.
@@ -294,6 +298,9 @@ class FakeService:
         invocation.return_dbus_error("org.freedesktop.DBus.Error.InvalidObjectPath", f"Can't find session {secret[0]}")
 
     def announce(self, signal, item_path):
+        for _ in range(self.arguments.collection_signals):
+            self.connection.emit_signal(None, SERVICE_PATH, "org.freedesktop.Secret.Service", "CollectionChanged",
+                                        GLib.Variant("(o)", (COLLECTION_PATH,)))
         self.connection.emit_signal(None, COLLECTION_PATH, "org.freedesktop.Secret.Collection", signal,
                                     GLib.Variant("(o)", (item_path,)))
         if self.arguments.echo_changes and signal != "ItemDeleted":
@@ -397,7 +404,8 @@ class FakeService:
     def on_SetSecret(self, path, arguments, invocation):
         if self.store(self.items[path], arguments[0]):
             invocation.return_value(None)
-            self.announce("ItemChanged", path)
+            if not self.arguments.silent_set_secret:
+                self.announce("ItemChanged", path)
         else:
             self.refuse(invocation, arguments[0])
 
@@ -498,6 +506,8 @@ def main():
     serving.add_argument("--bad-sessions-decrypt", action="store_true")
     serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
+    serving.add_argument("--silent-set-secret", action="store_true")
+    serving.add_argument("--collection-signals", type=int, default=0, metavar="N")
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()

@@ -50,6 +50,9 @@
 //       Prints "watching" once changes(options:) returned, then each change as it comes:
 //       "added KEY", "changed KEY", "removed KEY", "locked", "unlocked", "service-unavailable",
 //       "service-available". For the tests of changes that other clients make.
+//   StressProbe watch-own-writes --app A
+//       As watch, and each line "set KEY VALUE" on standard input is written by this process
+//       (another SecureStore of the same app), so the stream hears its own process's writes.
 //   StressProbe writer --app A --tag T --rounds R --keys K
 //       R rounds of setItem on K shared keys with values "T-round", reading each back; prints
 //       "foreign=N" for reads that were not a value any writer could have written.
@@ -349,9 +352,26 @@ case "reader":
             say("? \(line)")
         }
     }
-case "watch":
+case "watch", "watch-own-writes":
     let changes = try await store.changes()
     say("watching")
+    if CommandLine.arguments[1] == "watch-own-writes" {
+        let writer = try SecureStore(applicationID: application, userInteraction: interaction, timeout: timeout)
+        // Standard input is read on a thread of its own, not the cooperative pool's; one
+        // write at a time, in order.
+        Thread.detachNewThread {
+            while let line = readLine() {
+                let words = line.split(separator: " ").map(String.init)
+                guard words.count == 3, words[0] == "set" else { say("? \(line)"); continue }
+                let written = DispatchSemaphore(value: 0)
+                Task {
+                    do { try await writer.setItem(words[1], words[2]) } catch { say("set \(words[1]) !\(describe(error))") }
+                    written.signal()
+                }
+                written.wait()
+            }
+        }
+    }
     for await change in changes {
         switch change {
         case .added(let key): say("added \(key)")

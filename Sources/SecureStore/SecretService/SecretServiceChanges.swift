@@ -48,7 +48,7 @@ extension SecretServiceBackend {
                 await gatherBurst(queued)
                 let (batch, overflowed) = queued.withLock { $0.take() }
                 if overflowed {
-                    await watch.resynchronize()
+                    await watch.resynchronizeAfterDroppedSignals()
                 } else {
                     await watch.handle(batch)
                     if watch.owesCatchUp, let due = catchUpDue, ContinuousClock.now >= due {
@@ -84,7 +84,8 @@ extension SecretServiceBackend {
 }
 
 /// The signals waiting for a stream's next batch. Bounded: past ``capacity`` the signals are
-/// dropped, and the stream learns the watched items anew instead (``ChangeWatch/resynchronize(_:)``).
+/// dropped, and the stream learns the watched items anew instead
+/// (``ChangeWatch/resynchronizeAfterDroppedSignals()``).
 struct SignalQueue: Sendable {
     static let capacity = 10_000
     private(set) var signals: [SecretServiceSignal] = []
@@ -151,7 +152,7 @@ struct ChangeWatch: Sendable {
     /// A catch-up failed, or more paths went unanswered than are kept: the watched items must
     /// be learnt anew whatever later batches report.
     private var mustLearnAnew = false
-    /// Whether the watched items must be learnt anew (``resynchronize(_:)``) while the service
+    /// Whether the watched items must be learnt anew (``resynchronize()``) while the service
     /// runs. (A service that is gone is caught up with when it comes back.)
     var owesCatchUp: Bool { serviceIsUp && (mustLearnAnew || !unresolvedPaths.isEmpty) }
 
@@ -216,8 +217,22 @@ struct ChangeWatch: Sendable {
                 }
             }
         }
+        // One lock state read answers for every collection signal of the batch: it is read
+        // after the batch was gathered, so a second read could only say the same. (KeePassXC
+        // sends `CollectionChanged` with every item it creates or deletes: a busy keyring's
+        // batch holds hundreds.) A new owner of the service makes the next one read again.
+        var lockStateIsRead = false
         for signal in signals {
-            await handle(signal, view: view)
+            switch signal {
+            case .collectionChanged:
+                guard !lockStateIsRead else { continue }
+                lockStateIsRead = await handleCollectionChange()
+            case .serviceOwnerChanged:
+                lockStateIsRead = false
+                await handle(signal, view: view)
+            case .itemCreated, .itemChanged, .itemDeleted:
+                await handle(signal, view: view)
+            }
         }
     }
 
@@ -293,11 +308,7 @@ struct ChangeWatch: Sendable {
             }
             move(path, to: nil)
         case .collectionChanged:
-            guard serviceIsUp, let locked = await lockState(), locked != isLocked else { return }
-            isLocked = locked
-            delivery.report(locked ? .locked : .unlocked)
-            // A keyring that was never unlocked may have hidden its items from searches.
-            if !locked { await catchUp() }
+            _ = await handleCollectionChange()
         case .serviceOwnerChanged(hasOwner: false):
             guard serviceIsUp else { return }
             serviceIsUp = false
@@ -308,6 +319,19 @@ struct ChangeWatch: Sendable {
             delivery.report(.serviceAvailable)
             await catchUp()
         }
+    }
+
+    /// Reads the lock state after a collection signal and reports a lock or an unlock; whether
+    /// the service answered.
+    private mutating func handleCollectionChange() async -> Bool {
+        guard serviceIsUp else { return false }
+        guard let locked = await lockState() else { return false }
+        guard locked != isLocked else { return true }
+        isLocked = locked
+        delivery.report(locked ? .locked : .unlocked)
+        // A keyring that was never unlocked may have hidden its items from searches.
+        if !locked { await catchUp() }
+        return true
     }
 
     /// Records that the item at `path` now holds `newKey` (`nil`: none, or not watched) and
@@ -325,10 +349,17 @@ struct ChangeWatch: Sendable {
         }
     }
 
-    /// After signals were dropped (see `SignalQueue`), or a batch went unanswered: learns the
-    /// items anew and reports keys added or removed meanwhile, and those the unanswered batches
-    /// named as changed. A value overwritten while signals were dropped goes unreported.
+    /// After a batch went unanswered: learns the items anew and reports keys added or removed
+    /// meanwhile, and those the unanswered batches named as changed.
     mutating func resynchronize() async {
+        await catchUp()
+    }
+
+    /// After signals were dropped (see `SignalQueue`): learns the items anew and reports keys
+    /// added or removed meanwhile, and every key still there as changed, since any of them may
+    /// have been overwritten unheard. A second report is the price; a lost one never is.
+    mutating func resynchronizeAfterDroppedSignals() async {
+        unresolvedPaths.formUnion(keysByPath.keys)
         await catchUp()
     }
 

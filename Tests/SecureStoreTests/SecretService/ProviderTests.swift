@@ -67,20 +67,30 @@ struct ProviderTests {
         #expect(outcome.standardError.contains("no default keyring"))
     }
 
-    /// The Secret Service calls of a new process's `get` (the command's), in order, miss and hit.
-    /// GNOME Keyring: the search, then the secret (a miss reads the default collection's
-    /// `Locked`, as a locked keyring can hide items from a search). KeePassXC: `Locked`, the
-    /// search of the default collection through its alias and the service's `Collections` in one
-    /// batch (one round trip: KeePassXC holds the service's search while locked), then the
-    /// secret. (KWallet is left out: it rejects some session keys, so `OpenSession` may repeat.)
+    /// The Secret Service calls of a new process's `get` (the command's), miss and hit, and of
+    /// its `set` of a new key, in order. GNOME Keyring: the search, then the secret (a miss reads
+    /// the default collection's `Locked`, as a locked keyring can hide items from a search); a
+    /// new key's search goes out with its `CreateItem`. KeePassXC: `Locked`, the search of the
+    /// default collection through its alias and the service's `Collections` in one batch (one
+    /// round trip: KeePassXC holds the service's search while locked), then the secret, or
+    /// `CreateItem` and its prompt. (KWallet is left out: it rejects some session keys, so
+    /// `OpenSession` may repeat.)
     @Test(arguments: [
-        ("gnome-keyring", "GetAll OpenSession SearchItems Get", "GetAll OpenSession SearchItems GetSecrets"),
-        ("keepassxc", "GetAll OpenSession Get SearchItems Get", "GetAll OpenSession Get SearchItems Get GetSecrets"),
+        ("gnome-keyring",
+         "Service.SearchItems Properties.Get",
+         "Service.SearchItems Service.GetSecrets",
+         "Service.SearchItems Collection.CreateItem"),
+        ("keepassxc",
+         "Properties.Get Collection.SearchItems Properties.Get",
+         "Properties.Get Collection.SearchItems Properties.Get Service.GetSecrets",
+         "Properties.Get Collection.SearchItems Properties.Get Collection.CreateItem Prompt.Prompt"),
     ])
-    func aNewProcessReadsWithTheseCallsOnly(provider: String, miss: String, hit: String) async throws {
-        let outcome = try await Subprocess.inPrivateKeyring(scenario: "Providers/read-calls", environment: ["SECURESTORE_PROVIDER": provider])
+    func aNewProcessReadsAndWritesWithTheseCallsOnly(provider: String, miss: String, hit: String, newKey: String) async throws {
+        let outcome = try await Subprocess.inPrivateKeyring(scenario: "Providers/new-process-calls", environment: ["SECURESTORE_PROVIDER": provider])
         let lines = outcome.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        #expect(lines == ["miss: \(miss)", "hit: \(hit)"], "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
+        let connecting = "Properties.GetAll Service.OpenSession"
+        #expect(lines == ["miss: \(connecting) \(miss)", "hit: \(connecting) \(hit)", "new key: \(connecting) \(newKey)"],
+                "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
     }
 
     /// KWallet and KeePassXC send each item signal twice (on the collection's path and on the

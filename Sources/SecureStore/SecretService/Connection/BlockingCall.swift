@@ -52,6 +52,7 @@ struct BlockingCall {
         do {
             guard try hasOurAttributes(path, attributes) else { return nil }
             try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
+            SecretServiceSignals.announceOwnChange(.itemChanged(path))
             return path
         } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
             return nil   // deleted since the search

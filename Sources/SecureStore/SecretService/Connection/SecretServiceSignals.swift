@@ -119,11 +119,24 @@ enum SecretServiceSignals {
     private static let nextListener = Atomic<UInt64>(0)
 
     /// Calls `listener` with every signal from now on, on GDBus's I/O thread (it must return
-    /// quickly), until `stopListening` with the returned token.
+    /// quickly), and with this process's own changes (``announceOwnChange(_:)``) on the thread
+    /// of the call that made them, until `stopListening` with the returned token.
     static func listen(_ listener: @escaping Listener) -> UInt64 {
         let token = nextListener.add(1, ordering: .relaxed).newValue
         listeners.withLock { $0[token] = listener }
         return token
+    }
+
+    /// Tells this process's listeners of a change this process made and saw succeed, as the
+    /// service's own signal would: for changes a provider may leave unannounced (KeePassXC
+    /// 2.7.4, under load, answers some `Item.SetSecret` without an `ItemChanged`). A stream that
+    /// then also hears the service's signal in another batch reports the change twice; a lost
+    /// report is worse.
+    static func announceOwnChange(_ signal: SecretServiceSignal) {
+        generation.add(1, ordering: .releasing)
+        for listener in listeners.withLock({ Array($0.values) }) {
+            listener(signal)
+        }
     }
 
     /// How many listeners are registered (for tests: a cancelled stream leaves none behind).

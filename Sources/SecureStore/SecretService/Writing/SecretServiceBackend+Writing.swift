@@ -33,11 +33,12 @@ extension SecretServiceBackend {
                        _ recovery: WriteRecovery? = nil) async throws {
         try await withConnection { connection in
             if try await self.writeInOneRoundTrip(value, contentType: contentType, forKey: key, options: options, connection) { return }
+            let found = try await self.searchBeforeWriting(forKey: key, options: options, connection)
             try await self.withBlockingCall(on: connection) { call in
                 // A locked collection refuses the write; then unlock it (if allowed) and start
                 // over, because it may also have hidden existing items from the search.
                 do {
-                    try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+                    try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call, found: found)
                 } catch let error as GLibError where error.is(ServiceErrors.secret, ServiceErrors.isLocked) {
                     call.logger.debug("The keyring refused the write as locked; unlocking it and writing again",
                                       metadata: [LogKey.key: "\(key)", LogKey.service: "\(options.service)"])
@@ -98,11 +99,28 @@ extension SecretServiceBackend {
         return true
     }
 
-    /// One attempt at `setItem`: find the key's items, then create or replace.
+    /// The key's items for the write's first attempt, found without blocking a thread where
+    /// the search needs the lock check first (KeePassXC): both then cost one round trip
+    /// (`searchItemsUnlessLocked`) instead of two. `nil` elsewhere, and when the collection is
+    /// locked: the write searches itself, after unlocking.
+    private func searchBeforeWriting(forKey key: String, options: SecureStoreOptions,
+                                     _ connection: SecretServiceConnection) async throws -> [(Bool, BlockingCall.Found)]? {
+        guard ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider) else { return nil }
+        var existing: [(Bool, BlockingCall.Found)] = []
+        for isSynchronizable in options.synchronizable.matchingStates {
+            let selection = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
+            guard let found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout) else { return nil }
+            existing.append((isSynchronizable, BlockingCall.Found(unlocked: found.unlocked, locked: found.locked)))
+        }
+        return existing
+    }
+
+    /// One attempt at `setItem`: find the key's items (unless `found` already has), then
+    /// create or replace.
     private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
-                       _ recovery: WriteRecovery?, _ call: BlockingCall) throws {
+                       _ recovery: WriteRecovery?, _ call: BlockingCall, found: [(Bool, BlockingCall.Found)]? = nil) throws {
         let label = ItemSchema.label(applicationID: applicationID, key: key, options: options)
-        let existing = try options.synchronizable.matchingStates.map { isSynchronizable in
+        let existing = try found ?? options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
         }
         try checkSessionBeforeWriting(existing.flatMap { $0.1.unlocked }, options, call)
