@@ -119,6 +119,14 @@ enum ProviderQuirks {
         provider != .keePassXC
     }
 
+    /// KeePassXC 2.7.4 answers every `CreateItem` with a prompt and makes nothing until the
+    /// prompt runs; a dismissed prompt makes nothing. So its `CreateItem` can go out with the
+    /// write's search, its prompt run only when the search found no item of the key
+    /// (`SecretServiceBackend.searchBeforeWriting`).
+    static func createWaitsForItsPrompt(_ provider: SecretServiceProvider) -> Bool {
+        provider == .keePassXC
+    }
+
     /// Whether an overwrite of the same item sets its secret (`Item.SetSecret`) rather than
     /// replacing the item (`CreateItem(replace: true)`): where the provider announces a new
     /// secret set that way (`ItemChanged`). GNOME Keyring 42 does not (`dbus-monitor` shows no signal), while it announces
@@ -177,6 +185,7 @@ extension ProviderQuirks {
         let rules: [(String, (SecretServiceProvider) -> Bool)] = [
             ("writesNeedReadBack", writesNeedReadBack), ("writesInOneRoundTrip", writesInOneRoundTrip),
             ("mustCheckLockedBeforeSearching", mustCheckLockedBeforeSearching), ("createMayReplace", createMayReplace),
+            ("createWaitsForItsPrompt", createWaitsForItsPrompt),
             ("overwritesBySettingTheSecret", overwritesBySettingTheSecret), ("signalsAnnounceEveryChange", signalsAnnounceEveryChange),
             ("rememberedReadsCheckAttributes", rememberedReadsCheckAttributes), ("signalsAnnounceLockChanges", signalsAnnounceLockChanges),
         ]

@@ -72,9 +72,9 @@ struct ProviderTests {
     /// the default collection's `Locked`, as a locked keyring can hide items from a search); a
     /// new key's search goes out with its `CreateItem`. KeePassXC: `Locked`, the search of the
     /// default collection through its alias and the service's `Collections` in one batch (one
-    /// round trip: KeePassXC holds the service's search while locked), then the secret, or
-    /// `CreateItem` and its prompt. (KWallet is left out: it rejects some session keys, so
-    /// `OpenSession` may repeat.)
+    /// round trip: KeePassXC holds the service's search while locked), then the secret; a new
+    /// key's `CreateItem` goes out just before that batch, and its prompt is run after it.
+    /// (KWallet is left out: it rejects some session keys, so `OpenSession` may repeat.)
     @Test(arguments: [
         ("gnome-keyring",
          "Service.SearchItems Properties.Get",
@@ -83,7 +83,7 @@ struct ProviderTests {
         ("keepassxc",
          "Properties.Get Collection.SearchItems Properties.Get",
          "Properties.Get Collection.SearchItems Properties.Get Service.GetSecrets",
-         "Properties.Get Collection.SearchItems Properties.Get Collection.CreateItem Prompt.Prompt"),
+         "Collection.CreateItem Properties.Get Collection.SearchItems Properties.Get Prompt.Prompt"),
     ])
     func aNewProcessReadsAndWritesWithTheseCallsOnly(provider: String, miss: String, hit: String, newKey: String) async throws {
         let outcome = try await Subprocess.inPrivateKeyring(scenario: "Providers/new-process-calls", environment: ["SECURESTORE_PROVIDER": provider])

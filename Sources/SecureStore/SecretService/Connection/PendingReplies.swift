@@ -75,6 +75,11 @@ final class PendingReplies<T: Sendable>: Sendable {
         if let finished { end(.success(finished)) }
     }
 
+    /// Ends a batch of no calls: no replies.
+    func receiveNone() {
+        end(.success([]))
+    }
+
     func fail(_ error: any Error) {
         end(.failure(error))
     }

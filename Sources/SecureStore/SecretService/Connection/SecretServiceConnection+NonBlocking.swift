@@ -48,6 +48,17 @@ extension SecretServiceConnection {
             })
     }
 
+    /// Sends `CreateItem` in the collection at `collectionPath` now (with `replace` where the
+    /// provider allows it: `ProviderQuirks.createMayReplace`), without waiting: its reply, once
+    /// awaited, is the item's path and the prompt's (`/` for none). Blocks no thread.
+    func sendCreateItem(inCollection collectionPath: String, label: String, attributes: [String: String], value: [UInt8],
+                        contentType: String, timeout: Duration) throws -> SentCalls<(item: String, prompt: String)> {
+        let create = try createItemArguments(label: label, attributes: attributes, value: value, contentType: contentType,
+                                             replace: ProviderQuirks.createMayReplace(provider))
+        let call = MethodCall(path: collectionPath, interface: "org.freedesktop.Secret.Collection", method: "CreateItem", arguments: create, replyType: "(oo)")
+        return sendEach([call], timeout: timeout) { _, body in (GLibValues.tupleString(body, at: 0), GLibValues.tupleString(body, at: 1)) }
+    }
+
     /// A reply of `searchAndCreateItem`'s batch, decoded.
     private enum BatchReply: Sendable {
         case found(unlocked: [String], locked: [String])
@@ -182,6 +193,17 @@ extension SecretServiceConnection {
         _ calls: [MethodCall], autoStart: Bool = true, timeout: Duration,
         decode: @escaping @Sendable (_ index: Int, _ body: OpaquePointer) throws(GLibError) -> T
     ) async throws -> [Result<T, GLibError>] {
+        try Task.checkCancellation()
+        return try await sendEach(calls, autoStart: autoStart, timeout: timeout, decode: decode).replies()
+    }
+
+    /// Queues each of `calls` on the bus connection now, as `callEach` does, and returns at once:
+    /// the replies are awaited with `SentCalls.replies()`, so that calls sent later go out in
+    /// the same round trip.
+    func sendEach<T: Sendable>(
+        _ calls: [MethodCall], autoStart: Bool = true, timeout: Duration,
+        decode: @escaping @Sendable (_ index: Int, _ body: OpaquePointer) throws(GLibError) -> T
+    ) -> SentCalls<T> {
         let messages = calls.map { call in
             let message = g_dbus_message_new_method_call(destination, call.path, call.interface, call.method)!
             g_dbus_message_set_body(message, call.arguments)
@@ -189,34 +211,44 @@ extension SecretServiceConnection {
             return message
         }
         defer { messages.forEach { g_object_unref(UnsafeMutableRawPointer($0)) } }
-        guard !messages.isEmpty else { return [] }
-        let expected = calls.map { (method: $0.method, replyType: $0.replyType) }
-        try Task.checkCancellation()
         let pending = PendingReplies<T>(count: messages.count, router: replies)
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                pending.attach(continuation)
-                do {
-                    let sent = try replies.send(messages, on: bus) { index in
-                        { reply in
-                            pending.receive(at: index) {
-                                Result { () throws(GLibError) -> T in
-                                    let (method, replyType) = expected[index]
-                                    guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
-                                        throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
-                                    }
-                                    return try decode(index, body)
-                                }
+        guard !messages.isEmpty else {
+            pending.receiveNone()
+            return SentCalls(pending: pending)
+        }
+        let expected = calls.map { (method: $0.method, replyType: $0.replyType) }
+        do {
+            let sent = try replies.send(messages, on: bus) { index in
+                { reply in
+                    pending.receive(at: index) {
+                        Result { () throws(GLibError) -> T in
+                            let (method, replyType) = expected[index]
+                            guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                                throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
                             }
+                            return try decode(index, body)
                         }
                     }
-                    pending.start(calls: sent, timeout: timeout)
-                } catch {
-                    pending.fail(error)
                 }
             }
-        } onCancel: {
-            pending.fail(CancellationError())
+            pending.start(calls: sent, timeout: timeout)
+        } catch {
+            pending.fail(error)
+        }
+        return SentCalls(pending: pending)
+    }
+
+    /// Calls on their way (see `sendEach`).
+    struct SentCalls<T: Sendable>: Sendable {
+        fileprivate let pending: PendingReplies<T>
+
+        /// Each call's reply or error, in the order sent, once all are in (see `callEach`).
+        func replies() async throws -> [Result<T, GLibError>] {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { pending.attach($0) }
+            } onCancel: {
+                pending.fail(CancellationError())
+            }
         }
     }
 

@@ -33,7 +33,12 @@ extension SecretServiceBackend {
                        _ recovery: WriteRecovery? = nil) async throws {
         try await withConnection { connection in
             if try await self.writeInOneRoundTrip(value, contentType: contentType, forKey: key, options: options, connection) { return }
-            let found = try await self.searchBeforeWriting(forKey: key, options: options, connection)
+            let found: [(isSynchronizable: Bool, found: BlockingCall.Found)]?
+            switch try await self.searchBeforeWriting(value, contentType: contentType, forKey: key, options: options, connection) {
+            case .written: return
+            case .found(let existing): found = existing
+            case .notSearched: found = nil
+            }
             try await self.withBlockingCall(on: connection) { call in
                 // A locked collection refuses the write; then unlock it (if allowed) and start
                 // over, because it may also have hidden existing items from the search.
@@ -99,26 +104,10 @@ extension SecretServiceBackend {
         return true
     }
 
-    /// The key's items for the write's first attempt, found without blocking a thread where
-    /// the search needs the lock check first (KeePassXC): both then cost one round trip
-    /// (`searchItemsUnlessLocked`) instead of two. `nil` elsewhere, and when the collection is
-    /// locked: the write searches itself, after unlocking.
-    private func searchBeforeWriting(forKey key: String, options: SecureStoreOptions,
-                                     _ connection: SecretServiceConnection) async throws -> [(Bool, BlockingCall.Found)]? {
-        guard ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider) else { return nil }
-        var existing: [(Bool, BlockingCall.Found)] = []
-        for isSynchronizable in options.synchronizable.matchingStates {
-            let selection = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
-            guard let found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout) else { return nil }
-            existing.append((isSynchronizable, BlockingCall.Found(unlocked: found.unlocked, locked: found.locked)))
-        }
-        return existing
-    }
-
     /// One attempt at `setItem`: find the key's items (unless `found` already has), then
     /// create or replace.
     private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
-                       _ recovery: WriteRecovery?, _ call: BlockingCall, found: [(Bool, BlockingCall.Found)]? = nil) throws {
+                       _ recovery: WriteRecovery?, _ call: BlockingCall, found: [(isSynchronizable: Bool, found: BlockingCall.Found)]? = nil) throws {
         let label = ItemSchema.label(applicationID: applicationID, key: key, options: options)
         let existing = try found ?? options.synchronizable.matchingStates.map { isSynchronizable in
             (isSynchronizable, try call.search(attributes(key: key, options: options, isSynchronizable: isSynchronizable)))
