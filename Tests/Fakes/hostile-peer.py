@@ -10,7 +10,7 @@
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
-                        [--silent-set-secret] [--collection-signals N]
+                        [--silent-set-secret] [--collection-signals N] [--prompts WHEN]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -43,6 +43,10 @@
       --silent-set-secret announces no SetSecret, as KeePassXC 2.7.4 sometimes does under load.
       --collection-signals N sends N CollectionChanged with each write's announcement, as
       KeePassXC does (one with every item it creates or deletes) while other clients write.
+      --prompts WHEN answers CreateItem with a prompt and makes the item only when the prompt
+      runs, as KeePassXC 2.7.4 does: "later" completes it 200 ms after Prompt; "forge" does too,
+      after sending, from another connection, to the caller and to everyone, a Completed that
+      says "dismissed"; "never" never completes it. Each Dismiss prints "dismissed".
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
       locked collection of its own, as a keyring another program filled would.
@@ -165,6 +169,10 @@ class FakeService:
         <property name="Label" type="s" access="read"/>
         <property name="Locked" type="b" access="read"/>
       </interface>
+      <interface name="org.freedesktop.Secret.Prompt">
+        <method name="Prompt"><arg type="s" direction="in"/></method>
+        <method name="Dismiss"/>
+      </interface>
     </node>"""
 
     def __init__(self, arguments):
@@ -176,6 +184,8 @@ class FakeService:
         self.keys = {}  # session path -> AES key, None for a plain session
         self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
         self.created = 0
+        self.prompts = 0
+        self.pending_prompts = {}  # prompt path -> (registration, collection path, CreateItem's arguments)
         self.writes = 0
         self.bad_sessions = set()
         self.searches_to_fail = 0
@@ -381,6 +391,47 @@ class FakeService:
         invocation.return_value(GLib.Variant("(o)", (COLLECTION_PATH,)))
 
     def on_CreateItem(self, path, arguments, invocation):
+        if self.arguments.prompts:
+            # As KeePassXC: nothing is made until the prompt runs.
+            self.prompts += 1
+            prompt = f"{SERVICE_PATH}/prompt/p{self.prompts}"
+            registration = self.connection.register_object(prompt, self.info.interfaces[3], self.method, self.property, None)
+            self.pending_prompts[prompt] = (registration, path, arguments)
+            invocation.return_value(GLib.Variant("(oo)", ("/", prompt)))
+            return
+        self.create_item(path, arguments, invocation)
+
+    def on_Prompt(self, path, arguments, invocation):
+        invocation.return_value(None)
+        if self.arguments.prompts == "never":
+            return
+        if self.arguments.prompts == "forge":
+            # From another connection, to the caller and to everyone: "dismissed".
+            for destination in [invocation.get_sender(), None]:
+                self.forger.emit_signal(destination, path, "org.freedesktop.Secret.Prompt", "Completed",
+                                        GLib.Variant("(bv)", (True, GLib.Variant("s", ""))))
+            self.forger.flush_sync(None)
+        GLib.timeout_add(200, lambda: self.complete_prompt(path))
+
+    def complete_prompt(self, prompt):
+        registration, collection, arguments = self.pending_prompts.pop(prompt)
+        self.connection.unregister_object(registration)
+        made = []
+        self.create_item(collection, arguments, None, made)
+        self.connection.emit_signal(None, prompt, "org.freedesktop.Secret.Prompt", "Completed",
+                                    GLib.Variant("(bv)", (not made, GLib.Variant("o", made[0] if made else "/"))))
+        return False
+
+    def on_Dismiss(self, path, arguments, invocation):
+        print("dismissed", flush=True)
+        invocation.return_value(None)
+        if path in self.pending_prompts:
+            self.connection.unregister_object(self.pending_prompts.pop(path)[0])
+            self.connection.emit_signal(None, path, "org.freedesktop.Secret.Prompt", "Completed",
+                                        GLib.Variant("(bv)", (True, GLib.Variant("s", ""))))
+
+    def create_item(self, path, arguments, invocation, made=None):
+        """CreateItem's work: answers `invocation`, or (from a prompt) appends the item to `made`."""
         properties, secret, replace = arguments
         attributes = dict(properties.get("org.freedesktop.Secret.Item.Attributes", {}))
         label = properties.get("org.freedesktop.Secret.Item.Label", "")
@@ -396,9 +447,12 @@ class FakeService:
                 item_path, self.info.interfaces[2], self.method, self.property, None)}
         self.items[item_path].update(attributes=attributes, label=label)
         if self.store(self.items[item_path], secret):
-            invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+            if invocation is not None:
+                invocation.return_value(GLib.Variant("(oo)", (item_path, "/")))
+            else:
+                made.append(item_path)
             self.announce(signal, item_path)
-        else:
+        elif invocation is not None:
             self.refuse(invocation, secret)
 
     def on_SetSecret(self, path, arguments, invocation):
@@ -508,6 +562,7 @@ def main():
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     serving.add_argument("--silent-set-secret", action="store_true")
     serving.add_argument("--collection-signals", type=int, default=0, metavar="N")
+    serving.add_argument("--prompts", choices=["later", "forge", "never"])
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()

@@ -29,6 +29,8 @@
 //       After the warm-up pause (see --warm), during which the script replaces the daemon:
 //       reads "token" and writes and reads another key, printing "read=VALUE|nil|CODE" and
 //       "write=ok|wrong|CODE".
+//   StressProbe write-once --app A
+//       Writes "k" and reads it back: prints "write=ok|wrong|CODE".
 //   StressProbe busy-available --app A
 //       Opens its connection (one isAvailable()), starts 800 concurrent setItems, then asks
 //       isAvailable() again while they queue; prints "available=true|false ms=N",
@@ -269,6 +271,8 @@ case "bulk":
     }
     say("deleteAll-ms=\(milliseconds(since: start))")
     say("after-deleteAll=\(try await store.allKeys(options: options).count)")
+case "write-once":
+    await sayWhetherWritesWork("write", key: "k")
 case "idle-restart":
     do {
         say("read=" + (try await store.getItem("token") ?? "nil"))

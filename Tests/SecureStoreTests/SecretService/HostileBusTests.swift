@@ -108,6 +108,17 @@ struct HostileBusTests {
     /// second collection, which holds every item from then on) makes the search go again, to
     /// the whole service: no read misses the item, no delete leaves it. (An overwrite searches
     /// the whole service with blocking calls; it is checked here not to make a second item.)
+    /// On KeePassXC, a new key's `CreateItem` prompt is run without blocking a thread, and its
+    /// `Completed` counts only from the service: a "dismissed" sent by another peer, to the
+    /// caller and to everyone, before the service's own, changes nothing (`forge`); a prompt
+    /// that never completes ends in `ERR_TIMEOUT` and is dismissed (`never`).
+    @Test(arguments: [("forge", ["write=ok", "dismissed=0"]), ("never", ["write=ERR_TIMEOUT", "dismissed=1"])])
+    func aWritesPromptCompletesOnlyByTheServicesOwnWord(prompts: String, expected: [String]) async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--prompts", prompts, "--"]
+                                           + Subprocess.scenario("Hostile/prompted-write"), environment: Subprocess.scenarioEnvironment([:]))
+        #expect(run.standardOutput.split(separator: "\n").map(String.init) == expected, "\(run.standardOutput)\n\(run.standardError.suffix(2000))")
+    }
+
     @Test(arguments: [("get", ["the value", "get=0"]), ("exists", ["exists=0", "the value", "get=0"]),
                       ("delete", ["delete=0", "get=1"]), ("set", ["set=0", "new value", "get=0"])])
     func aKeePassXCDatabaseOpenedDuringASearchIsSearchedToo(operation: String, expected: [String]) async throws {

@@ -223,7 +223,14 @@ extension SecretServiceConnection {
                     pending.receive(at: index) {
                         Result { () throws(GLibError) -> T in
                             let (method, replyType) = expected[index]
-                            guard let body = try reply.get(), String(cString: g_variant_get_type_string(body)) == replyType else {
+                            let body = try reply.get()
+                            if body == nil && replyType == "()" {
+                                // A reply with no arguments has no body at all.
+                                let empty = g_variant_ref_sink(GLibValues.tuple([]))!
+                                defer { g_variant_unref(empty) }
+                                return try decode(index, empty)
+                            }
+                            guard let body, String(cString: g_variant_get_type_string(body)) == replyType else {
                                 throw GLibError.protocolViolation("\(method) replied with something other than \(replyType)")
                             }
                             return try decode(index, body)

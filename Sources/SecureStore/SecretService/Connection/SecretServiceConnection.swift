@@ -33,7 +33,7 @@ final class SecretServiceConnection: @unchecked Sendable {
     let provider: SecretServiceProvider
 
     /// The unique name of the daemon this connection's transfer session was opened with.
-    private let openedWith: String?
+    let openedWith: String?
     /// The process ID of the service's owner, as the bus gave it (in the bus's PID namespace).
     let ownerProcessID: UInt32?
 
@@ -75,6 +75,7 @@ final class SecretServiceConnection: @unchecked Sendable {
         provider = SecretServiceProvider(
             serviceOwner: openedWith, busNameOwners: providerAnswers.dropFirst().map(Self.string(fromAnswer:)),
             processName: ownerProcessID.flatMap(SecretServiceProvider.processName(pid:)))
+        watchesAllSignals = remembers
         remembersItemPaths = remembers
             && (ProviderQuirks.signalsAnnounceEveryChange(provider) || ProviderQuirks.rememberedReadsCheckAttributes(provider))
         remembersLockState = remembers && ProviderQuirks.signalsAnnounceLockChanges(provider)
@@ -129,6 +130,9 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Whether `itemPaths` may be used: the bus delivers the service's change signals, and the
     /// provider sends one for every change in time, or its remembered reads check attributes.
     let remembersItemPaths: Bool
+    /// Whether the bus has all the signal rules (`SecretServiceSignals.Selection.all`), not only
+    /// the owner's: what memories, streams and `runPrompt` need.
+    let watchesAllSignals: Bool
     /// The item paths `getItem` found by key (never values), for reading in one round trip.
     let itemPaths = ItemPathMemory()
     /// Whether `lockState` may be used: the provider announces every lock and unlock.

@@ -59,6 +59,7 @@ enum SecretServiceSignals {
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
+                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Prompt',member='Completed'",
                 owner,
             ]
         }
@@ -157,8 +158,17 @@ enum SecretServiceSignals {
         guard fromBus || ServiceOwners.isOwner(sender, on: bus) else { return }
         if fromBus { ServiceOwners.observe(message, on: bus) }
         // The bus speaks only for owners, the service only for itself.
-        let aboutOwners = g_dbus_message_get_interface(message).map { String(cString: $0) } == ServiceOwners.busName
-        guard aboutOwners == fromBus, let signal = decode(message) else { return }
+        let interface = g_dbus_message_get_interface(message).map { String(cString: $0) }
+        let aboutOwners = interface == ServiceOwners.busName
+        guard aboutOwners == fromBus else { return }
+        if interface == "org.freedesktop.Secret.Prompt" {
+            // A prompt's end is no change: it goes to whoever waits for it (`runPrompt`).
+            if g_dbus_message_get_member(message).map({ String(cString: $0) }) == "Completed", let path = g_dbus_message_get_path(message) {
+                PromptCompletions.received(at: String(cString: path), from: sender, body: g_dbus_message_get_body(message))
+            }
+            return
+        }
+        guard let signal = decode(message) else { return }
         switch signal {
         case .collectionChanged, .serviceOwnerChanged: collectionGeneration.add(1, ordering: .releasing)
         case .itemCreated, .itemDeleted, .itemChanged: break

@@ -64,7 +64,10 @@ extension SecretServiceBackend {
         }
         if let found, found.unlocked.isEmpty, found.locked.isEmpty, let created {
             // A new key in an unlocked collection: the prompt makes the item.
-            if created.prompt != "/" {
+            if created.prompt != "/" && connection.hearsPrompts {
+                // Dismissed, it made nothing: as the blocking prompt does, that is an error.
+                guard try await !connection.runPrompt(at: created.prompt, timeout: timeout).dismissed else { throw GLibError.dismissedPrompt }
+            } else if created.prompt != "/" {
                 _ = try await withBlockingCall(on: connection) { try $0.connection.itemCreated(byPromptAt: created.prompt, cancellation: $0.cancellation) }
             }
             return .written

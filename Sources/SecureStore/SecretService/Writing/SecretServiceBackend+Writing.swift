@@ -95,7 +95,16 @@ extension SecretServiceBackend {
             }
         }
         guard !prompts.isEmpty else { return true }
-        // The service asks to confirm (KeePassXC's setting): its dialog, on a worker thread.
+        // KeePassXC answers every delete with a prompt (a dialog only with its "confirm"
+        // setting on). As libsecret's own delete: a prompt that ends without an error deleted
+        // the item.
+        if connection.hearsPrompts {
+            for prompt in prompts {
+                _ = try await connection.runPrompt(at: prompt, timeout: timeout)
+            }
+            return true
+        }
+        // Without the prompts' signals: libsecret's prompt, on a worker thread.
         try await withBlockingCall(on: connection) { [prompts] call in
             for prompt in prompts {
                 try call.connection.completeDeletion(promptAt: prompt, cancellation: call.cancellation)
