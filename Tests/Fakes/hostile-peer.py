@@ -41,8 +41,9 @@
       --echo-changes MS announces each written item once more as changed, MS milliseconds
       later, as KeePassXC announces a write many times over.
       --silent-set-secret announces no SetSecret, as KeePassXC 2.7.4 sometimes does under load.
-      --collection-signals N sends N CollectionChanged with each write's announcement, as
-      KeePassXC does (one with every item it creates or deletes) while other clients write.
+      --collection-signals N[:K] sends N CollectionChanged with each write's announcement (with
+      :K, the K-th write's only), as KeePassXC does (one with every item it creates or deletes)
+      while other clients write.
       --prompts WHEN answers CreateItem with a prompt and makes the item only when the prompt
       runs, as KeePassXC 2.7.4 does: "later" completes it 200 ms after Prompt; "forge" does too,
       after sending, from another connection, to the caller and to everyone, a Completed that
@@ -185,6 +186,7 @@ class FakeService:
         self.items = {}  # item path -> {"attributes", "label", "secret", "registration"}
         self.created = 0
         self.prompts = 0
+        self.announced_writes = 0
         self.pending_prompts = {}  # prompt path -> (registration, collection path, CreateItem's arguments)
         self.writes = 0
         self.bad_sessions = set()
@@ -308,7 +310,12 @@ class FakeService:
         invocation.return_dbus_error("org.freedesktop.DBus.Error.InvalidObjectPath", f"Can't find session {secret[0]}")
 
     def announce(self, signal, item_path):
-        for _ in range(self.arguments.collection_signals):
+        count, only = self.arguments.collection_signals
+        if signal != "ItemDeleted":
+            self.announced_writes += 1
+        if only and (signal == "ItemDeleted" or self.announced_writes != only):
+            count = 0
+        for _ in range(count):
             self.connection.emit_signal(None, SERVICE_PATH, "org.freedesktop.Secret.Service", "CollectionChanged",
                                         GLib.Variant("(o)", (COLLECTION_PATH,)))
         self.connection.emit_signal(None, COLLECTION_PATH, "org.freedesktop.Secret.Collection", signal,
@@ -561,7 +568,8 @@ def main():
     serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     serving.add_argument("--silent-set-secret", action="store_true")
-    serving.add_argument("--collection-signals", type=int, default=0, metavar="N")
+    serving.add_argument("--collection-signals", type=lambda text: tuple(int(part) for part in (text.split(":") + ["0"])[:2]),
+                         default=(0, 0), metavar="N[:K]")
     serving.add_argument("--prompts", choices=["later", "forge", "never"])
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")

@@ -160,14 +160,15 @@ start_watcher() {
   : > events
   "$PROBE" watch --app "$1" >> events 2>&1 &
   watcher=$!
-  for _ in $(seq 600); do grep -qx watching events && return; sleep 0.1; done
+  for _ in $(seq "$(scaled 600)"); do grep -qx watching events && return; sleep 0.1; done
   echo "never: watching" >> events
 }
-# Waits up to 60 s for the watcher's event line EVENT, or notes "never: EVENT": `wait_for_event EVENT`.
-wait_for_event() { for _ in $(seq 600); do grep -qx "$1" events && return; sleep 0.1; done; echo "never: $1" >> events; }
+# Waits up to 60 s (times the slowness factor, see scaled) for the watcher's event line EVENT, or notes
+# "never: EVENT": `wait_for_event EVENT`.
+wait_for_event() { for _ in $(seq "$(scaled 600)"); do grep -qx "$1" events && return; sleep 0.1; done; echo "never: $1" >> events; }
 # Like wait_for_event, for an EVENT after the latest stage line: `wait_for_stage_event EVENT`.
 wait_for_stage_event() {
-  for _ in $(seq 600); do
+  for _ in $(seq "$(scaled 600)"); do
     awk -v e="$1" '/^== / { seen = 0 } $0 == e { seen = 1 } END { exit !seen }' events && return
     sleep 0.1
   done

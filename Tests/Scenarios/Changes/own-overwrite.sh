@@ -12,7 +12,7 @@ mkfifo writes
 "$PROBE" watch-own-writes --app $app < writes >> events 2>&1 &
 watcher=$!
 exec 3> writes
-for _ in $(seq 600); do grep -qx watching events && break; sleep 0.1; done
+for _ in $(seq "$(scaled 600)"); do grep -qx watching events && break; sleep 0.1; done
 event_stage store; echo "set k a" >&3; wait_for_event "added k"
 event_stage overwrite; echo "set k b" >&3; wait_for_event "changed k"
 # Events come in order: once "added end" is heard, nothing about k is still to come.
