@@ -50,7 +50,7 @@ extension SecretServiceBackend {
         do {
             found = try await connection.searchItemsUnlessLocked(selection, timeout: timeout)
         } catch {
-            if let created = try? await creating.replies()[0].get() { dismiss(created, connection) }
+            if let created = try? await creating.replies()[0].get() { dismissUnwanted(created, connection) }
             throw error
         }
         let created: (item: String, prompt: String)?
@@ -72,26 +72,16 @@ extension SecretServiceBackend {
             }
             return .written
         }
-        created.map { dismiss($0, connection) }
+        created.map { dismissUnwanted($0, connection) }
         guard let found else { return .notSearched }   // locked: the write unlocks first
         // An item made at once (no prompt) is one more of the key: the write removes it.
         let madeAtOnce = created.flatMap { $0.prompt == "/" ? [$0.item] : nil } ?? []
         return .found([(isSynchronizable, BlockingCall.Found(unlocked: found.unlocked + madeAtOnce, locked: found.locked))])
     }
 
-    /// Dismisses the prompt of a `CreateItem` that is not wanted (it makes nothing then), without
-    /// waiting for the answer.
-    private func dismiss(_ created: (item: String, prompt: String), _ connection: SecretServiceConnection) {
-        guard created.prompt != "/" else { return }
-        let timeout = self.timeout, logger = self.logger
-        Task {
-            do {
-                try await connection.call(created.prompt, "org.freedesktop.Secret.Prompt", "Dismiss", GLibValues.tuple([]),
-                                          replyType: "()", timeout: timeout) { _ in }
-            } catch {
-                logger.debug("An unwanted CreateItem prompt could not be dismissed", metadata: [LogKey.reason: "\(error)"])
-            }
-        }
+    /// Dismisses the prompt of a `CreateItem` that is not wanted (it then makes nothing).
+    private func dismissUnwanted(_ created: (item: String, prompt: String), _ connection: SecretServiceConnection) {
+        if created.prompt != "/" { connection.dismissPrompt(at: created.prompt, timeout: timeout) }
     }
 }
 #endif
