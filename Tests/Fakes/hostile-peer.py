@@ -443,7 +443,6 @@ class FakeService:
         attributes = dict(properties.get("org.freedesktop.Secret.Item.Attributes", {}))
         label = properties.get("org.freedesktop.Secret.Item.Label", "")
         existing = [item_path for item_path, item in self.items.items() if item["attributes"] == attributes]
-        print(f"create replace={bool(replace)}", flush=True)
         if replace and existing:
             item_path = existing[0]
             signal = "ItemChanged"

@@ -25,10 +25,6 @@
 //   StressProbe bulk --app A --count N
 //       Fills one service with N items, then checks allKeys, a sample of getItem and deleteAll,
 //       printing what it found and how long each step took.
-//   StressProbe second-write --app A --value V
-//       Writes "warm", then V to "k": the second write runs on a session the process has
-//       verified (KWallet's one-round-trip write). Prints "second=ok|CODE", and the error on
-//       standard error.
 //   StressProbe idle-restart --app A --warm ...
 //       After the warm-up pause (see --warm), during which the script replaces the daemon:
 //       reads "token" and writes and reads another key, printing "read=VALUE|nil|CODE" and
@@ -277,15 +273,6 @@ case "bulk":
     say("after-deleteAll=\(try await store.allKeys(options: options).count)")
 case "write-once":
     await sayWhetherWritesWork("write", key: "k")
-case "second-write":
-    do {
-        try await store.setItem("warm", "w")
-        try await store.setItem("k", option("--value", "new"))
-        say("second=ok")
-    } catch {
-        say("second=\(describe(error))")
-        FileHandle.standardError.write(Data("\(error)\n".utf8))
-    }
 case "idle-restart":
     do {
         say("read=" + (try await store.getItem("token") ?? "nil"))

@@ -91,25 +91,13 @@ enum ProviderQuirks {
         provider == .kWallet || provider == .unidentified
     }
 
-    /// Whether `setItem` may send its search together with `CreateItem` (see
-    /// `SecretServiceBackend.writeInOneRoundTrip`). Not KeePassXC: 2.7.4 answers that
-    /// `CreateItem` over an existing item with a dialog (`createMayReplace`), and an overwrite
-    /// made as a new item would then delete the old one, which KeePassXC has a person confirm by
-    /// default. Nor a provider that is not told: its writes are read back, and only KWallet's
-    /// `CreateItem(replace: false)` is known to leave the old item alone
-    /// (`writesBesideTheOldItem`).
+    /// Whether `setItem` may send its search together with `CreateItem(replace: true)` (see
+    /// `SecretServiceBackend.writeInOneRoundTrip`). GNOME Keyring only: KeePassXC 2.7.4 answers
+    /// that `CreateItem` over an existing item with a dialog (`createMayReplace`), and an
+    /// overwrite made as a new item would then delete the old one, which KeePassXC has a person
+    /// confirm by default; KWallet's writes are read back and undone (`writesNeedReadBack`).
     static func writesInOneRoundTrip(_ provider: SecretServiceProvider) -> Bool {
-        provider == .gnomeKeyring || provider == .kWallet
-    }
-
-    /// Whether the one-round-trip write makes its item beside an old one of the key
-    /// (`CreateItem(replace: false)`) instead of replacing it in place: where writes are read
-    /// back and undone (`writesNeedReadBack`), the undo needs the previous value, which an
-    /// in-place replacement would destroy before anything read it. KWallet 5.103 then stores
-    /// the new item under a label made unique ("label__0" in its own entry list; the Secret
-    /// Service `Label` stays the same).
-    static func writesBesideTheOldItem(_ provider: SecretServiceProvider) -> Bool {
-        provider == .kWallet
+        provider == .gnomeKeyring
     }
 
     /// KeePassXC (with `UnlockBeforeSearch`, its default) holds a search on a locked database

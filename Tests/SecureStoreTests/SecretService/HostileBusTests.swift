@@ -74,27 +74,6 @@ struct HostileBusTests {
         #expect(run.status == (left == nil ? 1 : 0))
     }
 
-    /// KWallet's one-round-trip write (on a session its process has verified, of a key it has
-    /// not seen stored) makes its item beside the key's old one (`beside=1`: a `CreateItem`
-    /// without replace) and reads it back: bytes read back wrong are written again, or undone
-    /// with the old item's value, which nothing replaced; one item is left. The double counts
-    /// writes from the first: with `overwrite`, another process's "old" is write 1, the probe's
-    /// "warm" 2, its item beside 3 and the old item's new secret 4.
-    @Test(arguments: [
-        ("2:1", false, "second=ok", "new"),
-        ("2:9", false, "the item it made was removed", nil),
-        ("4:1", true, "second=ok", "new"),
-        ("4:3", true, "the previous value was put back", "old"),
-    ] as [(String, Bool, String, String?)])
-    func aWriteMadeBesideTheOldItemIsReadBackAndUndoneWithTheOldValue(garbled: String, overwrite: Bool, outcome: String, left: String?) async throws {
-        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "kwalletd5", "--garble-writes", garbled, "--"]
-                                           + Subprocess.scenario("Hostile/second-write", overwrite ? ["overwrite"] : []),
-                                           environment: Subprocess.scenarioEnvironment([:]))
-        #expect(run.standardError.contains(outcome), "\(run.standardError)")
-        #expect(run.standardOutput == (left.map { $0 + "\n" } ?? "") + "items=\(left == nil ? 0 : 1)\nbeside=1\n",
-                "\(run.standardOutput.debugDescription) \(run.standardError)")
-    }
-
     /// A read-back that never comes says nothing of what was stored: the write fails with
     /// `ERR_TIMEOUT` and the item is left alone (it holds the new value here), never "undone"
     /// into a removal. After writes that read back wrong, a put-back whose own read-back times

@@ -135,8 +135,6 @@ final class SecretServiceConnection: @unchecked Sendable {
     let watchesAllSignals: Bool
     /// The item paths `getItem` found by key (never values), for reading in one round trip.
     let itemPaths = ItemPathMemory()
-    /// The keys seen stored through this connection (a hint for a write's path).
-    let storedKeys = StoredKeyHints()
     /// Whether `lockState` may be used: the provider announces every lock and unlock.
     let remembersLockState: Bool
 

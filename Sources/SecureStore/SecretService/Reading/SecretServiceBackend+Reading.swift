@@ -128,7 +128,6 @@ extension SecretServiceBackend {
             return .undecided   // an item the service holds back (see searchItemsUnlessLocked)
         }
         guard let value = Self.firstSecret(of: found.unlocked, in: secrets) else { return .undecided }
-        connection.storedKeys.noteStored(selection)
         if connection.remembersItemPaths {
             connection.itemPaths.remember(found.unlocked, for: selection, foundAt: generation)
         }

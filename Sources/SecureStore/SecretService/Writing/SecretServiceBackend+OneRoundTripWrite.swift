@@ -16,10 +16,6 @@ extension SecretServiceBackend {
     /// found besides (the key under another accessibility) is deleted afterwards, so the key
     /// never reads as missing, and one item is left.
     ///
-    /// On KWallet, whose writes are read back and undone with the previous value, the item is
-    /// made beside any old one instead (see `finishWriteBesideTheOldItem`), and only on a
-    /// verified session for a key this connection has not seen stored (`StoredKeyHints`).
-    ///
     /// Returns `false` where the full write (`write`, on a worker thread) must run: on providers
     /// that `ProviderQuirks.writesInOneRoundTrip` leaves out, past `oneRoundTripWriteLimit`
     /// writes at once, with `synchronizable: .any` (the write's target depends on what the
@@ -27,13 +23,8 @@ extension SecretServiceBackend {
     /// nothing was made) or the search did (the item may have been made; the full write then
     /// writes the same value again).
     func writeInOneRoundTrip(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
-                             _ recovery: WriteRecovery?, _ connection: SecretServiceConnection) async throws -> Bool {
+                             _ connection: SecretServiceConnection) async throws -> Bool {
         guard ProviderQuirks.writesInOneRoundTrip(connection.provider), options.synchronizable != .any else { return false }
-        let besideTheOldItem = ProviderQuirks.writesBesideTheOldItem(connection.provider)
-        if besideTheOldItem {
-            guard connection.isSessionVerified,
-                  !connection.storedKeys.mayBeStored(attributes(key: key, options: options, isSynchronizable: nil)) else { return false }
-        }
         guard Self.oneRoundTripWrites.wrappingAdd(1, ordering: .relaxed).newValue <= Self.oneRoundTripWriteLimit else {
             Self.oneRoundTripWrites.wrappingSubtract(1, ordering: .relaxed)
             return false
@@ -44,7 +35,7 @@ extension SecretServiceBackend {
         let itemAttributes = itemAttributes(key: key, options: options, isSynchronizable: isSynchronizable)
         let sent = try await connection.searchAndCreateItem(
             selection, inCollection: SecretServiceConnection.defaultCollection, label: ItemSchema.label(applicationID: applicationID, key: key, options: options),
-            attributes: itemAttributes, value: value, contentType: contentType, replace: !besideTheOldItem, timeout: timeout)
+            attributes: itemAttributes, value: value, contentType: contentType, replace: true, timeout: timeout)
         let path: String
         switch sent.created {
         case .success(let created) where created.prompt == "/":
@@ -62,11 +53,6 @@ extension SecretServiceBackend {
         guard case .success(let found) = sent.found else {
             logger.debug("The write's search failed; writing again with blocking calls", metadata: [LogKey.key: "\(key)", LogKey.service: "\(options.service)"])
             return false
-        }
-        if besideTheOldItem {
-            try await finishWriteBesideTheOldItem(path, found: found, value, contentType: contentType, forKey: key, options: options,
-                                                  isSynchronizable: isSynchronizable, recovery, connection)
-            return true
         }
         let stale = (found.unlocked + found.locked).filter { $0 != path }
         guard !stale.isEmpty else { return true }

@@ -32,36 +32,29 @@ extension SecretServiceBackend {
     func writeVerified(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
                        _ recovery: WriteRecovery? = nil) async throws {
         try await withConnection { connection in
-            try await self.writeOnce(value, contentType: contentType, forKey: key, options: options, recovery, connection)
-            connection.storedKeys.noteStored(self.attributes(key: key, options: options, isSynchronizable: nil))
-        }
-    }
-
-    /// One attempt of `writeVerified` on `connection`.
-    private func writeOnce(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
-                           _ recovery: WriteRecovery?, _ connection: SecretServiceConnection) async throws {
-        if try await self.writeInOneRoundTrip(value, contentType: contentType, forKey: key, options: options, recovery, connection) { return }
-        let found: [(isSynchronizable: Bool, found: BlockingCall.Found)]?
-        switch try await self.searchBeforeWriting(value, contentType: contentType, forKey: key, options: options, connection) {
-        case .written: return
-        case .found(let existing): found = existing
-        case .notSearched: found = nil
-        }
-        try await self.withBlockingCall(on: connection) { call in
-            // A locked collection refuses the write; then unlock it (if allowed) and start
-            // over, because it may also have hidden existing items from the search.
-            do {
-                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call, found: found)
-            } catch let error as GLibError where error.is(ServiceErrors.secret, ServiceErrors.isLocked) {
-                call.logger.debug("The keyring refused the write as locked; unlocking it and writing again",
-                                  metadata: [LogKey.key: "\(key)", LogKey.service: "\(options.service)"])
-                try call.unlockDefaultCollection()
-                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
-            } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
-                // No default collection (a fresh account's keyring has no login keyring yet):
-                // make one, as libsecret's secret_password_store does, then write.
-                guard try call.createDefaultCollectionIfMissing() else { throw error }
-                try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+            if try await self.writeInOneRoundTrip(value, contentType: contentType, forKey: key, options: options, connection) { return }
+            let found: [(isSynchronizable: Bool, found: BlockingCall.Found)]?
+            switch try await self.searchBeforeWriting(value, contentType: contentType, forKey: key, options: options, connection) {
+            case .written: return
+            case .found(let existing): found = existing
+            case .notSearched: found = nil
+            }
+            try await self.withBlockingCall(on: connection) { call in
+                // A locked collection refuses the write; then unlock it (if allowed) and start
+                // over, because it may also have hidden existing items from the search.
+                do {
+                    try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call, found: found)
+                } catch let error as GLibError where error.is(ServiceErrors.secret, ServiceErrors.isLocked) {
+                    call.logger.debug("The keyring refused the write as locked; unlocking it and writing again",
+                                      metadata: [LogKey.key: "\(key)", LogKey.service: "\(options.service)"])
+                    try call.unlockDefaultCollection()
+                    try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+                } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
+                    // No default collection (a fresh account's keyring has no login keyring yet):
+                    // make one, as libsecret's secret_password_store does, then write.
+                    guard try call.createDefaultCollectionIfMissing() else { throw error }
+                    try self.write(value, contentType: contentType, forKey: key, options: options, recovery, call)
+                }
             }
         }
     }
@@ -69,7 +62,6 @@ extension SecretServiceBackend {
     /// `deleteItem` without its lock.
     func deleteItems(forKey key: String, options: SecureStoreOptions) async throws {
         try await withConnection { connection in
-            connection.storedKeys.noteDeleted(self.attributes(key: key, options: options, isSynchronizable: nil))
             if try await self.deleteWithoutBlocking(forKey: key, options: options, connection) { return }
             try await self.withBlockingCall(on: connection) { call in
                 try call.deleteItems(matching: self.attributes(key: key, options: options, isSynchronizable: nil))
@@ -123,7 +115,7 @@ extension SecretServiceBackend {
 
     /// One attempt at `setItem`: find the key's items (unless `found` already has), then
     /// create or replace.
-    func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
+    private func write(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
                        _ recovery: WriteRecovery?, _ call: BlockingCall, found: [(isSynchronizable: Bool, found: BlockingCall.Found)]? = nil) throws {
         let label = ItemSchema.label(applicationID: applicationID, key: key, options: options)
         let existing = try found ?? options.synchronizable.matchingStates.map { isSynchronizable in
