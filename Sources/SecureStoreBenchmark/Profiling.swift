@@ -33,14 +33,24 @@ func profileGetItem(count: Int, store: SecureStore, application: String, service
 
 /// `count` setItem of new keys interleaved with `count` of libsecret's stores of new keys from C
 /// (one each in turn, so that both meet a collection of the same size), with user and system CPU
-/// per call; every key is deleted after, outside the timing.
-func profileSetItem(count: Int, store: SecureStore, application: String, service: String, options: SecureStoreOptions) async throws {
+/// per call; every key is deleted after, outside the timing. With `overUnseen`, each key was
+/// stored before by libsecret (another client, as far as this process knows), after one write
+/// of another key: overwrites of keys the process has not seen, against libsecret's overwrites.
+func profileSetItem(count: Int, store: SecureStore, application: String, service: String, options: SecureStoreOptions,
+                    overUnseen: Bool = false) async throws {
     var ours = (user: 0.0, system: 0.0, wall: Duration.zero), raw = ours
     func add(_ total: inout (user: Double, system: Double, wall: Duration), since cpu: (user: Double, system: Double), _ start: ContinuousClock.Instant) {
         let now = processCPU()
         total.user += now.user - cpu.user
         total.system += now.system - cpu.system
         total.wall += ContinuousClock.now - start
+    }
+    if overUnseen {
+        try await store.setItem("profile-warm", "value", options: options)
+        for index in 0..<count {
+            require(baseline_store(application, service, "profile-set-\(index)", "old"), "store")
+            require(baseline_store(application, service, "profile-raw-set-\(index)", "old"), "store")
+        }
     }
     for index in 0..<count {
         var cpu = processCPU(), start = ContinuousClock.now
@@ -50,7 +60,8 @@ func profileSetItem(count: Int, store: SecureStore, application: String, service
         require(baseline_store(application, service, "profile-raw-set-\(index)", "value"), "store")
         add(&raw, since: cpu, start)
     }
-    for (name, total) in [("setItem, new key", ours), ("raw store, new key", raw)] {
+    let what = overUnseen ? "key stored by another client" : "new key"
+    for (name, total) in [("setItem, \(what)", ours), ("raw store, \(what)", raw)] {
         print(String(format: "%@: %.1f µs user + %.1f µs system CPU, %.1f µs wall per call", name,
                      total.user / Double(count), total.system / Double(count), microseconds(total.wall) / Double(count)))
     }
@@ -58,6 +69,7 @@ func profileSetItem(count: Int, store: SecureStore, application: String, service
         try await store.deleteItem("profile-set-\(index)", options: options)
         require(baseline_clear(application, service, "profile-raw-set-\(index)"), "clear")
     }
+    if overUnseen { try await store.deleteItem("profile-warm", options: options) }
 }
 
 /// `count` allKeys of one service filled with 1,000 items, with CPU per call, and the keyring

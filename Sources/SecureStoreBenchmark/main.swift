@@ -9,6 +9,9 @@
 //                                         system CPU per call: for profiling (perf record).
 //   SecureStoreBenchmark --only-miss N    The same for misses.
 //   SecureStoreBenchmark --only-set N     N setItem of new keys and N raw stores, in turn, with CPU.
+//   SecureStoreBenchmark --only-set-unseen N
+//                                         The same over keys libsecret stored before (keys this
+//                                         process has not seen), against libsecret's overwrites.
 //   SecureStoreBenchmark --only-allkeys N N allKeys of 1,000 items, with CPU per call.
 //   SecureStoreBenchmark --soak N [--timeout SECONDS] [--restarts R] [--every K] [--in-memory]
 //                                         N calls from 16 tasks, printing resident memory,
@@ -95,6 +98,11 @@ if let count = option("--only-miss").flatMap(Int.init) {
 
 if let count = option("--only-set").flatMap(Int.init) {
     try await profileSetItem(count: count, store: store, application: application, service: service, options: options)
+    exit(0)
+}
+
+if let count = option("--only-set-unseen").flatMap(Int.init) {
+    try await profileSetItem(count: count, store: store, application: application, service: service, options: options, overUnseen: true)
     exit(0)
 }
 
