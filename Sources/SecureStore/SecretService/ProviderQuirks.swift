@@ -161,10 +161,13 @@ enum ProviderQuirks {
     /// Whether the provider announces a collection's lock and unlock with a collection signal
     /// before it answers the next call, which remembering the lock state relies on (see
     /// `LockStateMemory`). `dbus-monitor` shows `Service.CollectionChanged` on a lock through
-    /// the Secret Service on all three (GNOME Keyring adds `PropertiesChanged`), and on the locks
-    /// KeePassXC (after inactivity) and KWallet (idle close) make by themselves: the coherence
-    /// test checks the first, `ProviderTests.aKeyringThatLocksItselfWhenIdleReadsAsLocked` the
-    /// others. GNOME Keyring has no idle lock of its own.
+    /// the Secret Service on all three, and on the locks KeePassXC (after inactivity) and
+    /// KWallet (idle close) make by themselves: the coherence test checks the first,
+    /// `ProviderTests.aKeyringThatLocksItselfWhenIdleReadsAsLocked` the others. GNOME Keyring
+    /// has no idle lock of its own. Their sources send it on an unlock too (gnome-keyring's
+    /// `gkd_secret_objects_emit_collection_locked` for both, KeePassXC's
+    /// `Collection::onDatabaseLockChanged`, KWallet's `promptUnlockCollection`), so the
+    /// `PropertiesChanged` they add is not listened to.
     static func signalsAnnounceLockChanges(_ provider: SecretServiceProvider) -> Bool {
         provider == .gnomeKeyring || provider == .keePassXC || provider == .kWallet
     }

@@ -50,6 +50,19 @@ struct ProviderTests {
         #expect(lines.contains("after=\(locked)"), "\(context)")
     }
 
+    /// The collection's lock state, once read, is trusted until a collection signal: another
+    /// application's new item does not void it on GNOME Keyring and KWallet, which announce an
+    /// item with item signals and a `PropertiesChanged` of the collection's `Items` (not
+    /// listened to), so both misses after it recall the state. (KeePassXC also sends
+    /// `Service.CollectionChanged` with every new item, which does void it.)
+    @Test(arguments: ["gnome-keyring", "kwallet"])
+    func anotherApplicationsWriteLeavesTheLockStateKnown(provider: String) async throws {
+        let (lines, outcome) = try await Self.run(provider, scenario: "Providers/lock-state-after-writes")
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError.suffix(2000))"
+        #expect(lines.contains("answers=nil nil nil"), "\(context)")
+        #expect(lines.contains("recalled=2"), "\(context)")
+    }
+
     /// GNOME Keyring in a fresh account, started without a password (as D-Bus activation
     /// starts it): no login keyring, so the `default` alias names nothing, and a naive client
     /// fails every call ("Object does not exist at path .../collection/login"). Reads must answer

@@ -45,8 +45,13 @@ enum SecretServiceSignals {
     /// Which signals a bus connection's match rules select; the raw value marks a connection
     /// that has them.
     enum Selection: String {
-        /// The service's collection, item and property signals (from whichever process owns
-        /// the name now), and the name's changes of owner: what memories and streams need.
+        /// The service's collection and item signals and its prompts' `Completed` (from
+        /// whichever process owns the name now), and the name's changes of owner: what memories,
+        /// streams and `runPrompt` need. Not `PropertiesChanged`: every provider announces a
+        /// lock and an unlock with `Service.CollectionChanged` as well
+        /// (`ProviderQuirks.signalsAnnounceLockChanges`), and GNOME Keyring and KWallet send a
+        /// collection's whole `Items` list in one with every item created or deleted, which GDBus
+        /// would parse for every write to the keyring by any application.
         case all = "dev.securestore.signal-rules"
         /// Only the name's changes of owner, which every reply is checked against (see
         /// `ServiceOwners`): enough for a process that remembers nothing between calls.
@@ -58,7 +63,6 @@ enum SecretServiceSignals {
             return [
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Collection'",
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Service'",
-                "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged'",
                 "type='signal',sender='org.freedesktop.secrets',interface='org.freedesktop.Secret.Prompt',member='Completed'",
                 owner,
             ]
@@ -192,8 +196,6 @@ enum SecretServiceSignals {
         case ("org.freedesktop.Secret.Collection", "ItemChanged"): return firstPath(body).map(SecretServiceSignal.itemChanged)
         case ("org.freedesktop.Secret.Service", _):
             return .collectionChanged
-        case ("org.freedesktop.DBus.Properties", "PropertiesChanged"):
-            return path.hasPrefix("/org/freedesktop/secrets") ? .collectionChanged : nil
         case ("org.freedesktop.DBus", "NameOwnerChanged"):
             guard let body, String(cString: g_variant_get_type_string(body)) == "(sss)" else { return nil }
             let name = GLibValues.tupleString(body, at: 0), newOwner = GLibValues.tupleString(body, at: 2)

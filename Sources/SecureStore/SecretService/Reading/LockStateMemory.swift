@@ -6,7 +6,7 @@ import Synchronization
 /// finds nothing in a collection known to be unlocked is the whole miss: one round trip.
 ///
 /// A lock, an unlock, a new default collection and a new daemon are each announced by a
-/// collection signal (`CollectionChanged`, `PropertiesChanged`) or `NameOwnerChanged` before
+/// collection signal (`CollectionChanged`) or `NameOwnerChanged` before
 /// the service answers the next call, and the bus filter counts a signal before it hands over
 /// any reply that came after it. So a state recalled after a reply was true when the service
 /// sent that reply; any doubt costs one `Locked` read, never a wrong answer.
