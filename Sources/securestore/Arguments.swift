@@ -195,8 +195,9 @@ struct Arguments {
               not turn its echo off (ERR_IO): nothing stored, or the output printed in part
           75  timed out (ERR_TIMEOUT)
           77  the keyring is locked and interaction is not allowed (ERR_INTERACTION_NOT_ALLOWED)
-          78  the unlock dialog was dismissed or could not be shown (ERR_AUTHENTICATION_CANCELED),
-              or authentication is unsupported
+          78  the unlock dialog was dismissed or could not be shown, or a delete the keyring asked
+              to confirm was not confirmed (ERR_AUTHENTICATION_CANCELED), or authentication is
+              unsupported
           71  core dumps could not be turned off: nothing was done
           129, 130, 131, 143  ended by SIGHUP, SIGINT, SIGQUIT or SIGTERM: how watch usually
               ends; at the prompt the terminal is restored and nothing is stored (no core file:

@@ -10,7 +10,7 @@
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
-                        [--silent-set-secret] [--collection-signals N] [--prompts WHEN]
+                        [--silent-set-secret] [--collection-signals N] [--prompts WHEN] [--delete-prompts ANSWER]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -45,9 +45,14 @@
       :K, the K-th write's only), as KeePassXC does (one with every item it creates or deletes)
       while other clients write.
       --prompts WHEN answers CreateItem with a prompt and makes the item only when the prompt
-      runs, as KeePassXC 2.7.4 does: "later" completes it 200 ms after Prompt; "forge" does too,
+      runs, as KeePassXC 2.7.4 does, printing "prompts pending=N" for each: "later" completes it
+      200 ms after Prompt, "soon" at once; "forge" does as "later",
       after sending, from another connection, to the caller and to everyone, a Completed that
       says "dismissed"; "never" never completes it. Each Dismiss prints "dismissed".
+      --delete-prompts ANSWER answers Item.Delete with a prompt, as KeePassXC does, which deletes
+      nothing until it runs: "yes" then deletes the item, "no" keeps it and completes as
+      dismissed (KeePassXC's "confirm delete" dialog, answered). Each prints "delete confirmed"
+      or "delete refused".
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
       locked collection of its own, as a keyring another program filled would.
@@ -404,12 +409,16 @@ class FakeService:
             prompt = f"{SERVICE_PATH}/prompt/p{self.prompts}"
             registration = self.connection.register_object(prompt, self.info.interfaces[3], self.method, self.property, None)
             self.pending_prompts[prompt] = (registration, path, arguments)
+            print(f"prompts pending={len(self.pending_prompts)}", flush=True)
             invocation.return_value(GLib.Variant("(oo)", ("/", prompt)))
             return
         self.create_item(path, arguments, invocation)
 
     def on_Prompt(self, path, arguments, invocation):
         invocation.return_value(None)
+        if self.pending_prompts.get(path, (None, None, None))[2] is None:
+            GLib.timeout_add(50, lambda: self.complete_delete_prompt(path))
+            return
         if self.arguments.prompts == "never":
             return
         if self.arguments.prompts == "forge":
@@ -418,7 +427,7 @@ class FakeService:
                 self.forger.emit_signal(destination, path, "org.freedesktop.Secret.Prompt", "Completed",
                                         GLib.Variant("(bv)", (True, GLib.Variant("s", ""))))
             self.forger.flush_sync(None)
-        GLib.timeout_add(200, lambda: self.complete_prompt(path))
+        GLib.timeout_add(0 if self.arguments.prompts == "soon" else 200, lambda: self.complete_prompt(path))
 
     def complete_prompt(self, prompt):
         registration, collection, arguments = self.pending_prompts.pop(prompt)
@@ -427,6 +436,18 @@ class FakeService:
         self.create_item(collection, arguments, None, made)
         self.connection.emit_signal(None, prompt, "org.freedesktop.Secret.Prompt", "Completed",
                                     GLib.Variant("(bv)", (not made, GLib.Variant("o", made[0] if made else "/"))))
+        return False
+
+    def complete_delete_prompt(self, prompt):
+        """--delete-prompts: "yes" deletes the item, "no" keeps it and says "dismissed"."""
+        registration, item_path, _ = self.pending_prompts.pop(prompt)
+        self.connection.unregister_object(registration)
+        confirmed = self.arguments.delete_prompts == "yes"
+        if confirmed and item_path in self.items:
+            self.delete_item(item_path)
+        print("delete " + ("confirmed" if confirmed else "refused"), flush=True)
+        self.connection.emit_signal(None, prompt, "org.freedesktop.Secret.Prompt", "Completed",
+                                    GLib.Variant("(bv)", (not confirmed, GLib.Variant("s", ""))))
         return False
 
     def on_Dismiss(self, path, arguments, invocation):
@@ -471,9 +492,22 @@ class FakeService:
             self.refuse(invocation, arguments[0])
 
     def on_Delete(self, path, arguments, invocation):
+        if path not in self.items:
+            raise LookupError("No such item")
+        if self.arguments.delete_prompts:
+            # As KeePassXC with "confirm delete": nothing is deleted until the prompt runs.
+            self.prompts += 1
+            prompt = f"{SERVICE_PATH}/prompt/p{self.prompts}"
+            registration = self.connection.register_object(prompt, self.info.interfaces[3], self.method, self.property, None)
+            self.pending_prompts[prompt] = (registration, path, None)
+            invocation.return_value(GLib.Variant("(o)", (prompt,)))
+            return
+        self.delete_item(path)
+        invocation.return_value(GLib.Variant("(o)", ("/",)))
+
+    def delete_item(self, path):
         item = self.items.pop(path)
         self.connection.unregister_object(item["registration"])
-        invocation.return_value(GLib.Variant("(o)", ("/",)))
 
     def forge_reply(self, invocation):
         """From another connection: a reply to the caller's serial that names a made-up item."""
@@ -570,7 +604,8 @@ def main():
     serving.add_argument("--silent-set-secret", action="store_true")
     serving.add_argument("--collection-signals", type=lambda text: tuple(int(part) for part in (text.split(":") + ["0"])[:2]),
                          default=(0, 0), metavar="N[:K]")
-    serving.add_argument("--prompts", choices=["later", "forge", "never"])
+    serving.add_argument("--prompts", choices=["later", "soon", "forge", "never"])
+    serving.add_argument("--delete-prompts", choices=["yes", "no"])
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()

@@ -45,7 +45,8 @@
 //       it on a connection that worked, as a long-running app's would.
 //   StressProbe reader --app A
 //       One process that keeps reading for as long as standard input asks: each line
-//       "get KEY" prints "KEY VALUE", "KEY nil" or "KEY !CODE"; "stats" prints "remembered=N"
+//       "get KEY" prints "KEY VALUE", "KEY nil" or "KEY !CODE", "delete KEY" "KEY deleted" or
+//       "KEY !CODE"; "stats" prints "remembered=N"
 //       (getItem calls answered from a remembered item path). For the coherence test, which
 //       changes the keyring from other processes between the questions.
 //   StressProbe watch --app A
@@ -345,6 +346,13 @@ case "reader":
         case "get" where words.count == 2:
             do {
                 say("\(words[1]) \(try await store.getItem(words[1]) ?? "nil")")
+            } catch {
+                say("\(words[1]) !\(describe(error))")
+            }
+        case "delete" where words.count == 2:
+            do {
+                try await store.deleteItem(words[1])
+                say("\(words[1]) deleted")
             } catch {
                 say("\(words[1]) !\(describe(error))")
             }

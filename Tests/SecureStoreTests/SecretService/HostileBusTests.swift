@@ -74,6 +74,34 @@ struct HostileBusTests {
         #expect(run.status == (left == nil ? 1 : 0))
     }
 
+    /// KeePassXC, with its "confirm delete" setting, has a person confirm each delete through the
+    /// prompt `Item.Delete` answers with (the double as keepassxc, `--delete-prompts`). A delete
+    /// that is not confirmed fails with `ERR_AUTHENTICATION_CANCELED` and the item stays, whether
+    /// libsecret ran the prompt (the command) or the process heard its `Completed` itself (a
+    /// long-lived reader); a confirmed one deletes.
+    @Test(arguments: [("no", "command=78", "b !ERR_AUTHENTICATION_CANCELED", "kept"), ("yes", "command=0", "b deleted", "none")])
+    func aDeleteThatIsNotConfirmedFailsAndKeepsTheItem(answer: String, command: String, reader: String, left: String) async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--delete-prompts", answer, "--"]
+                                           + Subprocess.scenario("Hostile/confirmed-delete"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == [command, reader, "a=\(left)", "b=\(left)"], "\(run.standardOutput) \(run.standardError)")
+    }
+
+    /// A process's writes wait at the service in bounded numbers, whichever path they take: 800
+    /// at once on the double as keepassxc, which answers each `CreateItem` with a prompt (as
+    /// KeePassXC does), hold at most 12 there (`NonBlockingWriteSlots.limit`, 4, and the 8
+    /// worker threads of the full path), so an `isAvailable` meanwhile is not queued behind
+    /// hundreds of them. (KeePassXC's write without the bound: 421 at once, and `isAvailable`
+    /// said "unavailable": checked.)
+    @Test func manyWritesAtOnceWaitAtTheServiceInBoundedNumbers() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--prompts", "soon", "--"]
+                                           + Subprocess.scenario("Hostile/queued-writes"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("available=true") }, "\(run.standardOutput) \(run.standardError)")
+        let pending = lines.first { $0.hasPrefix("pending-max=") }.flatMap { Int($0.dropFirst("pending-max=".count)) }
+        #expect(pending.map { $0 <= 12 } == true, "\(run.standardOutput)")
+    }
+
     /// A read-back that never comes says nothing of what was stored: the write fails with
     /// `ERR_TIMEOUT` and the item is left alone (it holds the new value here), never "undone"
     /// into a removal. After writes that read back wrong, a put-back whose own read-back times

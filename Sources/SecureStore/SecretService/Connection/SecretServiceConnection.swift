@@ -397,13 +397,22 @@ final class SecretServiceConnection: @unchecked Sendable {
         defer { g_variant_unref(reply) }
         let prompt = GLibValues.tupleString(reply, at: 0)
         guard prompt != "/" else { return }
-        try completeDeletion(promptAt: prompt, cancellation: cancellation)
+        try completeDeletion(promptAt: prompt, of: path, cancellation: cancellation)
     }
 
-    /// Runs the prompt an `Item.Delete` answered with. As libsecret's own delete: a prompt that
-    /// ends without an error deleted the item.
-    func completeDeletion(promptAt prompt: String, cancellation: GCancellation) throws(GLibError) {
+    /// Runs the prompt an `Item.Delete` of the item at `item` answered with (KeePassXC answers
+    /// every delete with one, a dialog with its "confirm delete" setting on), then checks that
+    /// the item is gone: libsecret's prompt returns the `Completed` signal's result whether the
+    /// prompt was dismissed or not. An item still there throws
+    /// ``GLibError/deleteNotConfirmed``.
+    func completeDeletion(promptAt prompt: String, of item: String, cancellation: GCancellation) throws(GLibError) {
         try self.prompt(at: prompt, returning: nil, cancellation).map { g_variant_unref($0) }
+        do {
+            try property("org.freedesktop.Secret.Item", "Label", at: item, cancellation: cancellation).map { g_variant_unref($0) }
+        } catch where ServiceErrors.isNoSuchObject(error) {
+            return
+        }
+        throw GLibError.deleteNotConfirmed
     }
 
     /// One D-Bus property of the object at `path`, unboxed; the caller unrefs it.

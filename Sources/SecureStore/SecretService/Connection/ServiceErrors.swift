@@ -85,7 +85,15 @@ extension GLibError {
                   message: "The Secret Service's dialog was dismissed", remoteName: dismissedPromptName)
     }
 
-    /// Marks ``dismissedPrompt`` (no D-Bus error has this name).
+    /// The service asked to confirm a delete (KeePassXC's "confirm delete" setting) and the
+    /// prompt was dismissed: the item is kept. A kind of ``dismissedPrompt``.
+    static var deleteNotConfirmed: GLibError {
+        GLibError(domain: ServiceErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),
+                  message: "The keyring asked to confirm the delete, and it was not confirmed: the item is kept",
+                  remoteName: dismissedPromptName)
+    }
+
+    /// Marks ``dismissedPrompt`` and ``deleteNotConfirmed`` (no D-Bus error has this name).
     static let dismissedPromptName = "dev.securestore.Error.DismissedPrompt"
 
     /// The service changed owners while a call ran: the call is made again on a new connection.

@@ -16,10 +16,18 @@ extension SecretServiceBackend {
     /// The write's first search where the search needs the lock check first (KeePassXC): both
     /// then cost one round trip (`searchItemsUnlessLocked`) instead of two. Where `CreateItem`
     /// makes nothing until its prompt runs (`ProviderQuirks.createWaitsForItsPrompt`), it goes
-    /// out with the search (see `createBesideTheSearch`).
+    /// out with the search (see `createBesideTheSearch`). Nothing is searched when
+    /// `NonBlockingWriteSlots` are all taken.
     func searchBeforeWriting(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
                              _ connection: SecretServiceConnection) async throws -> FirstSearch {
         guard ProviderQuirks.mustCheckLockedBeforeSearching(connection.provider) else { return .notSearched }
+        return try await NonBlockingWriteSlots.withSlot {
+            try await searchInSlot(value, contentType: contentType, forKey: key, options: options, connection)
+        } ?? .notSearched
+    }
+
+    private func searchInSlot(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
+                              _ connection: SecretServiceConnection) async throws -> FirstSearch {
         if ProviderQuirks.createWaitsForItsPrompt(connection.provider), options.synchronizable != .any {
             return try await createBesideTheSearch(value, contentType: contentType, forKey: key, options: options, connection)
         }

@@ -1,15 +1,7 @@
 #if canImport(CLibSecret)
 import Logging
-import Synchronization
 
 extension SecretServiceBackend {
-    /// How many writes of this process may be in one round trip at once. Past it a write takes
-    /// the full path, whose worker threads (`BlockingWorkers.shared`) bound how many writes wait
-    /// at the service: the service answers calls in order, so hundreds of queued writes there
-    /// would hold up every other call of the process (an `isAvailable` past its 3 s).
-    static let oneRoundTripWriteLimit = 4
-    private static let oneRoundTripWrites = Atomic(0)
-
     /// `setItem`'s common case in one round trip, with calls that block no thread: the search
     /// for the key's items goes out together with `CreateItem(replace: true)`, which replaces an
     /// item of exactly these attributes in place, as libsecret's own store does. What the search
@@ -17,20 +9,21 @@ extension SecretServiceBackend {
     /// never reads as missing, and one item is left.
     ///
     /// Returns `false` where the full write (`write`, on a worker thread) must run: on providers
-    /// that `ProviderQuirks.writesInOneRoundTrip` leaves out, past `oneRoundTripWriteLimit`
-    /// writes at once, with `synchronizable: .any` (the write's target depends on what the
+    /// that `ProviderQuirks.writesInOneRoundTrip` leaves out, when `NonBlockingWriteSlots` are
+    /// all taken, with `synchronizable: .any` (the write's target depends on what the
     /// search finds), and when `CreateItem` failed (a locked keyring, no default collection:
     /// nothing was made) or the search did (the item may have been made; the full write then
     /// writes the same value again).
     func writeInOneRoundTrip(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
                              _ connection: SecretServiceConnection) async throws -> Bool {
         guard ProviderQuirks.writesInOneRoundTrip(connection.provider), options.synchronizable != .any else { return false }
-        guard Self.oneRoundTripWrites.wrappingAdd(1, ordering: .relaxed).newValue <= Self.oneRoundTripWriteLimit else {
-            Self.oneRoundTripWrites.wrappingSubtract(1, ordering: .relaxed)
-            return false
-        }
-        defer { Self.oneRoundTripWrites.wrappingSubtract(1, ordering: .relaxed) }
-        let isSynchronizable = options.synchronizable.matchingStates[0]
+        return try await NonBlockingWriteSlots.withSlot {
+            try await writeInSlot(value, contentType: contentType, forKey: key, options: options, isSynchronizable: options.synchronizable.matchingStates[0], connection)
+        } ?? false
+    }
+
+    private func writeInSlot(_ value: [UInt8], contentType: String, forKey key: String, options: SecureStoreOptions,
+                             isSynchronizable: Bool, _ connection: SecretServiceConnection) async throws -> Bool {
         let selection = attributes(key: key, options: options, isSynchronizable: isSynchronizable)
         let itemAttributes = itemAttributes(key: key, options: options, isSynchronizable: isSynchronizable)
         let sent = try await connection.searchAndCreateItem(

@@ -84,10 +84,10 @@ extension SecretServiceBackend {
         }
         let replies = try await connection.callEach(found.unlocked.map { ($0, GLibValues.tuple([])) }, "org.freedesktop.Secret.Item", "Delete",
                                                     replyType: "(o)", autoStart: false, timeout: timeout) { body in GLibValues.tupleString(body, at: 0) }
-        var prompts: [String] = []
-        for reply in replies {
+        var prompts: [(prompt: String, item: String)] = []
+        for (reply, item) in zip(replies, found.unlocked) {
             switch reply {
-            case .success(let prompt) where prompt != "/": prompts.append(prompt)
+            case .success(let prompt) where prompt != "/": prompts.append((prompt, item))
             case .success: continue
             case .failure(let error) where ServiceErrors.isNoSuchObject(error): continue   // deleted meanwhile
             case .failure(let error) where error.is(ServiceErrors.secret, ServiceErrors.isLocked): return false   // held back: the full delete
@@ -95,19 +95,26 @@ extension SecretServiceBackend {
             }
         }
         guard !prompts.isEmpty else { return true }
-        // KeePassXC answers every delete with a prompt (a dialog only with its "confirm"
-        // setting on). As libsecret's own delete: a prompt that ends without an error deleted
-        // the item.
+        // KeePassXC answers every delete with a prompt, a dialog only with its "confirm delete"
+        // setting on; nothing is deleted until it runs. A dismissed one (the person said no)
+        // fails the delete, and the prompts not run yet are dismissed: their items stay too.
         if connection.hearsPrompts {
-            for prompt in prompts {
-                _ = try await connection.runPrompt(at: prompt, timeout: timeout)
+            for (index, prompt) in prompts.enumerated() {
+                guard try await connection.runPrompt(at: prompt.prompt, timeout: timeout).dismissed else { continue }
+                prompts.dropFirst(index + 1).forEach { connection.dismissPrompt(at: $0.prompt, timeout: timeout) }
+                throw GLibError.deleteNotConfirmed
             }
             return true
         }
         // Without the prompts' signals: libsecret's prompt, on a worker thread.
         try await withBlockingCall(on: connection) { [prompts] call in
-            for prompt in prompts {
-                try call.connection.completeDeletion(promptAt: prompt, cancellation: call.cancellation)
+            for (index, prompt) in prompts.enumerated() {
+                do {
+                    try call.connection.completeDeletion(promptAt: prompt.prompt, of: prompt.item, cancellation: call.cancellation)
+                } catch let error as GLibError where error.remoteName == GLibError.dismissedPromptName {
+                    prompts.dropFirst(index + 1).forEach { call.connection.dismissPrompt(at: $0.prompt, timeout: self.timeout) }
+                    throw error
+                }
             }
         }
         return true
