@@ -308,7 +308,7 @@ struct ChangeWatch: Sendable {
             }
             move(path, to: nil)
         case .collectionChanged:
-            _ = await handleCollectionChange()
+            break   // a batch reads the lock state once for all of them (`handle(_:)`)
         case .serviceOwnerChanged(hasOwner: false):
             guard serviceIsUp else { return }
             serviceIsUp = false
