@@ -193,6 +193,7 @@ class FakeService:
         self.prompts = 0
         self.announced_writes = 0
         self.pending_prompts = {}  # prompt path -> (registration, collection path, CreateItem's arguments)
+        self.pending_deletes = {}  # prompt path -> (registration, item path), with --delete-prompts
         self.writes = 0
         self.bad_sessions = set()
         self.searches_to_fail = 0
@@ -416,7 +417,7 @@ class FakeService:
 
     def on_Prompt(self, path, arguments, invocation):
         invocation.return_value(None)
-        if self.pending_prompts.get(path, (None, None, None))[2] is None:
+        if path in self.pending_deletes:
             GLib.timeout_add(50, lambda: self.complete_delete_prompt(path))
             return
         if self.arguments.prompts == "never":
@@ -440,7 +441,7 @@ class FakeService:
 
     def complete_delete_prompt(self, prompt):
         """--delete-prompts: "yes" deletes the item, "no" keeps it and says "dismissed"."""
-        registration, item_path, _ = self.pending_prompts.pop(prompt)
+        registration, item_path = self.pending_deletes.pop(prompt)
         self.connection.unregister_object(registration)
         confirmed = self.arguments.delete_prompts == "yes"
         if confirmed and item_path in self.items:
@@ -453,8 +454,9 @@ class FakeService:
     def on_Dismiss(self, path, arguments, invocation):
         print("dismissed", flush=True)
         invocation.return_value(None)
-        if path in self.pending_prompts:
-            self.connection.unregister_object(self.pending_prompts.pop(path)[0])
+        pending = self.pending_prompts if path in self.pending_prompts else self.pending_deletes
+        if path in pending:
+            self.connection.unregister_object(pending.pop(path)[0])
             self.connection.emit_signal(None, path, "org.freedesktop.Secret.Prompt", "Completed",
                                         GLib.Variant("(bv)", (True, GLib.Variant("s", ""))))
 
@@ -499,7 +501,7 @@ class FakeService:
             self.prompts += 1
             prompt = f"{SERVICE_PATH}/prompt/p{self.prompts}"
             registration = self.connection.register_object(prompt, self.info.interfaces[3], self.method, self.property, None)
-            self.pending_prompts[prompt] = (registration, path, None)
+            self.pending_deletes[prompt] = (registration, path)
             invocation.return_value(GLib.Variant("(o)", (prompt,)))
             return
         self.delete_item(path)

@@ -18,6 +18,16 @@ lock_login() {
     --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']" >/dev/null
 }
 
+# A long-lived StressProbe reader, started by the scenario as
+# `coproc READER { "$PROBE" reader --app APP --timeout 10; }`: `reader_says LINE` sends LINE and
+# prints the reader's one-line answer ("!no-answer" after 60 s); `ask KEY` prints the answer to
+# "get KEY" without the key (its value, nil, or !ERR_CODE); `stop_reader` ends it.
+# shellcheck disable=SC2154  # READER and READER_PID come from the scenario's coproc
+reader_says() { echo "$1" >&"${READER[1]}"; local answer; IFS= read -r -t 60 answer <&"${READER[0]}" || answer="!no-answer"; echo "$answer"; }
+ask() { local answer; answer=$(reader_says "get $1"); echo "${answer#"$1 "}"; }
+# shellcheck disable=SC2154
+stop_reader() { local pid=$READER_PID; eval "exec ${READER[1]}>&-"; wait "$pid"; }
+
 # Runs CMD in APP's sandbox: `in_sandbox APP CMD...` (Scripts/with-sandbox --host only).
 in_sandbox() { "$SECURESTORE_IN_SANDBOX" "$@"; }
 

@@ -9,7 +9,6 @@
 app=coherence
 provider=${SECURESTORE_PROVIDER:-gnome-keyring}
 coproc READER { "$PROBE" reader --app $app --timeout 10; }
-ask() { echo "get $1" >&"${READER[1]}"; local answer; IFS= read -r -t 30 answer <&"${READER[0]}" || answer="$1 !no-answer"; echo "${answer#* }"; }
 changes=0; checks=0; stale=0; failed=0
 changed() { changes=$((changes + 1)); }
 # What the keyring holds for KEY, as another client (secret-tool) reads it; nil for nothing.
@@ -86,10 +85,7 @@ for round in $(seq 1 "${ROUNDS:-300}"); do
   check $key "$expect" "secret-tool clear"
   check missing nil "a key never stored"
 done
-echo stats >&"${READER[1]}"; IFS= read -r -t 30 stats <&"${READER[0]}"
-echo "changes=$changes checks=$checks stale=$stale failed=$failed $stats"
+echo "changes=$changes checks=$checks stale=$stale failed=$failed $(reader_says stats)"
 [ "$provider_now" != "$SECURESTORE_PROVIDER_PID" ] && kill "$provider_now" 2>/dev/null
-reader=$READER_PID
-eval "exec ${READER[1]}>&-"
-wait "$reader"
+stop_reader
 true

@@ -10,9 +10,6 @@ printf kept | "$S" set a --app $app
 printf kept | "$S" set b --app $app
 "$S" delete a --app $app; echo "command=$?"
 coproc READER { "$PROBE" reader --app $app --timeout 10; }
-echo "delete b" >&"${READER[1]}"
-IFS= read -r -t 60 answer <&"${READER[0]}" || answer="b !no-answer"
-echo "$answer"
-eval "exec ${READER[1]}>&-"
-wait "$READER_PID"
+reader_says "delete b"
+stop_reader
 for key in a b; do echo "$key=$("$S" get $key --app $app 2>/dev/null || echo "none")"; done

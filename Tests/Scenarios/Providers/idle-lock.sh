@@ -27,9 +27,6 @@ idle_lock_after() {
   restart_provider >/dev/null
 }
 
-# The reader's answer for KEY: its value, nil, or !ERR_CODE.
-ask() { echo "get $1" >&"${READER[1]}"; local answer; IFS= read -r -t 60 answer <&"${READER[0]}" || answer="$1 !no-answer"; echo "${answer#* }"; }
-
 # The reads must all happen before the lock: a machine too slow for that gets a longer idle
 # time (KeePassXC), up to three tries.
 idle=$(scaled 10)
@@ -39,7 +36,7 @@ for _ in 1 2 3; do
   coproc READER { "$PROBE" reader --app $app --timeout 10; }
   before="$(ask token) $(ask token) $(ask missing) $(ask missing)"
   [ "$before" = "kept kept nil nil" ] && break
-  eval "exec ${READER[1]}>&-"; wait "$READER_PID"
+  stop_reader
   idle=$((idle * 2))
   sed -i '/^LockDatabaseIdleSeconds=/d' "$XDG_CONFIG_HOME/keepassxc/keepassxc.ini" 2>/dev/null
 done
@@ -53,9 +50,7 @@ for _ in $(seq "$(scaled $((idle + 90)))"); do
 done
 echo "locked=$locked"
 echo "after=$(ask token) $(ask token) $(ask missing) $(ask missing)"
-echo stats >&"${READER[1]}"; IFS= read -r -t 30 stats <&"${READER[0]}"
-echo "$stats"
+reader_says stats
 [ "$provider_now" != "$SECURESTORE_PROVIDER_PID" ] && kill "$provider_now" 2>/dev/null
-eval "exec ${READER[1]}>&-"
-wait "$READER_PID"
+stop_reader
 true

@@ -7,10 +7,8 @@
 . "$(dirname "$0")/../lib.sh"
 app=lock-memory
 coproc READER { "$PROBE" reader --app $app --timeout 10; }
-# The reader's answer for KEY: its value, nil, or !ERR_CODE.
-ask() { echo "get $1" >&"${READER[1]}"; local answer; IFS= read -r -t 60 answer <&"${READER[0]}" || answer="$1 !no-answer"; echo "${answer#* }"; }
 # How many lock states the reader has recalled so far.
-recalled() { echo stats >&"${READER[1]}"; local stats; IFS= read -r -t 30 stats <&"${READER[0]}"; echo "${stats#*lock-recalled=}"; }
+recalled() { local stats; stats=$(reader_says stats); echo "${stats#*lock-recalled=}"; }
 first=$(ask missing1)
 before=$(recalled)
 printf v | "$S" set k --app another-app || echo "the other application's write failed" >&2
@@ -18,5 +16,4 @@ answers="$first $(ask missing2) $(ask missing3)"
 after=$(recalled)
 echo "answers=$answers"
 echo "recalled=$((after - before))"
-eval "exec ${READER[1]}>&-"
-wait "$READER_PID"
+stop_reader
