@@ -171,7 +171,7 @@ class FakeService:
       <interface name="org.freedesktop.Secret.Item">
         <method name="SetSecret"><arg type="(oayays)" direction="in"/></method>
         <method name="Delete"><arg type="o" direction="out"/></method>
-        <property name="Attributes" type="a{ss}" access="read"/>
+        <property name="Attributes" type="a{ss}" access="readwrite"/>
         <property name="Label" type="s" access="read"/>
         <property name="Locked" type="b" access="read"/>
       </interface>
@@ -219,6 +219,13 @@ class FakeService:
         collections = [COLLECTION_PATH] + ([LATE_COLLECTION] if self.late_collection_open else [])
         return {"Collections": GLib.Variant("ao", collections), "Locked": GLib.Variant("b", self.arguments.stays_locked),
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
+
+    def set_property(self, connection, sender, path, interface, name, value):
+        """An item's Attributes, as KeePassXC sets them: announced as the item changed."""
+        self.items[path]["attributes"] = dict(value.unpack())
+        print("attributes set", flush=True)
+        self.announce("ItemChanged", path)
+        return True
 
     def method(self, connection, sender, path, interface, method, parameters, invocation):
         if method in self.arguments.drop_replies:
@@ -474,7 +481,7 @@ class FakeService:
             self.created += 1
             item_path = f"{COLLECTION_PATH}/{self.created}"
             self.items[item_path] = {"registration": self.connection.register_object(
-                item_path, self.info.interfaces[2], self.method, self.property, None)}
+                item_path, self.info.interfaces[2], self.method, self.property, self.set_property)}
         self.items[item_path].update(attributes=attributes, label=label)
         if self.store(self.items[item_path], secret):
             if invocation is not None:

@@ -139,6 +139,17 @@ enum ProviderQuirks {
         provider != .gnomeKeyring
     }
 
+    /// Whether an overwrite that changes only the item's accessibility keeps the item and sets
+    /// its `Attributes` (after its secret), rather than making a new item and deleting the old
+    /// one: where a delete asks a person. KeePassXC's "confirm delete", on by default, answers
+    /// `Item.Delete` with a dialog, which a `setItem` must not raise, and a "no" there would
+    /// leave the key with two items. GNOME Keyring and KWallet delete without asking, and their
+    /// writes replace through `CreateItem` or are read back and undone (`writesNeedReadBack`),
+    /// which the new item serves.
+    static func changesAccessibilityInPlace(_ provider: SecretServiceProvider) -> Bool {
+        provider == .keePassXC
+    }
+
     /// Whether the provider announces every change to an item's existence and attributes
     /// (created, deleted, new attributes) with a signal before it answers the next call, which
     /// remembering item paths relies on (see `ItemPathMemory`; a new secret needs no signal
@@ -189,7 +200,8 @@ extension ProviderQuirks {
             ("writesNeedReadBack", writesNeedReadBack), ("writesInOneRoundTrip", writesInOneRoundTrip),
             ("mustCheckLockedBeforeSearching", mustCheckLockedBeforeSearching), ("createMayReplace", createMayReplace),
             ("createWaitsForItsPrompt", createWaitsForItsPrompt),
-            ("overwritesBySettingTheSecret", overwritesBySettingTheSecret), ("signalsAnnounceEveryChange", signalsAnnounceEveryChange),
+            ("overwritesBySettingTheSecret", overwritesBySettingTheSecret), ("changesAccessibilityInPlace", changesAccessibilityInPlace),
+            ("signalsAnnounceEveryChange", signalsAnnounceEveryChange),
             ("rememberedReadsCheckAttributes", rememberedReadsCheckAttributes), ("signalsAnnounceLockChanges", signalsAnnounceLockChanges),
         ]
         return rules.filter { $0.1(provider) }.map(\.0)

@@ -87,6 +87,17 @@ struct HostileBusTests {
         #expect(lines == [command, reader, "a=\(left)", "b=\(left)"], "\(run.standardOutput) \(run.standardError)")
     }
 
+    /// On KeePassXC an overwrite with a new accessibility keeps its item and sets its attributes,
+    /// so no delete asks a person (the double as keepassxc refusing every delete, and answering
+    /// `CreateItem` with a prompt as KeePassXC does). Made as a new item, the old one's delete
+    /// was refused: the write failed with 78 and left two items (checked).
+    @Test func anOverwriteWithANewAccessibilityAsksNoDeleteOnKeePassXC() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--prompts", "soon", "--delete-prompts", "no", "--"]
+                                           + Subprocess.scenario("Hostile/accessibility-change"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == ["set=0", "a=new", "items=1 accessible=AFTER_FIRST_UNLOCK"], "\(run.standardOutput) \(run.standardError)")
+    }
+
     /// A process's writes wait at the service in bounded numbers, whichever path they take: 800
     /// at once on the double as keepassxc, which answers each `CreateItem` with a prompt (as
     /// KeePassXC does), hold at most 12 there (`NonBlockingWriteSlots.limit`, 4, and the 8

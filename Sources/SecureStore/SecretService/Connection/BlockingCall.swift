@@ -47,11 +47,19 @@ struct BlockingCall {
     }
 
     /// Replaces the secret of the item at `path` when it carries exactly `attributes` among its
-    /// own, and returns `path`; `nil` when it carries others or is gone.
+    /// own, and returns `path`; `nil` when it carries others or is gone. Where the provider
+    /// changes an item's accessibility in place (`ProviderQuirks.changesAccessibilityInPlace`),
+    /// an item that differs only in its accessibility is kept too: its secret is set, then its
+    /// attributes.
     func replaceSecretIfSameItem(_ path: String, _ attributes: [String: String], _ value: [UInt8], _ contentType: String) throws -> String? {
         do {
-            guard try hasOurAttributes(path, attributes) else { return nil }
+            let differing = try ourAttributesDiffering(path, attributes)
+            let changesAccessibility = differing == [SecretServiceBackend.Attribute.accessible]
+            guard differing.isEmpty || (changesAccessibility && ProviderQuirks.changesAccessibilityInPlace(connection.provider)) else { return nil }
             try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
+            if changesAccessibility {
+                try connection.setAttributes(attributes, ofItemAt: path, cancellation: cancellation)
+            }
             SecretServiceSignals.announceOwnChange(.itemChanged(path))
             return path
         } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
@@ -59,13 +67,13 @@ struct BlockingCall {
         }
     }
 
-    /// Whether the item at `path` carries exactly `attributes` among its own. Providers may add
-    /// attributes of their own (KeePassXC adds Title, UserName, URL, Notes, Path, Uuid), so only
-    /// ours are compared.
-    func hasOurAttributes(_ path: String, _ attributes: [String: String]) throws -> Bool {
+    /// Which of our attributes the item at `path` holds otherwise than `attributes`. Providers
+    /// may add attributes of their own (KeePassXC adds Title, UserName, URL, Notes, Path, Uuid),
+    /// so only ours are compared.
+    func ourAttributesDiffering(_ path: String, _ attributes: [String: String]) throws -> [String] {
         let stored = try connection.attributes(ofItemAt: path, cancellation: cancellation)
-        return SecretServiceBackend.Attribute.all.allSatisfy { name in
-            stored[name].map(ExactName.init) == attributes[name].map(ExactName.init)
+        return SecretServiceBackend.Attribute.all.filter { name in
+            stored[name].map(ExactName.init) != attributes[name].map(ExactName.init)
         }
     }
 

@@ -381,6 +381,14 @@ final class SecretServiceConnection: @unchecked Sendable {
         reply.map { g_variant_unref($0) }
     }
 
+    /// Sets the attributes of the item at `path` to `attributes` (`Properties.Set` of the item's
+    /// `Attributes`).
+    func setAttributes(_ attributes: [String: String], ofItemAt path: String, cancellation: GCancellation) throws(GLibError) {
+        let arguments = GLibValues.tuple([g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes"),
+                                          g_variant_new_variant(makeStringDictionary(attributes))])
+        g_variant_unref(try callSync(path, "org.freedesktop.DBus.Properties", "Set", arguments, replyType: "()", cancellation))
+    }
+
     /// The attributes of the item at `path`.
     func attributes(ofItemAt path: String, cancellation: GCancellation) throws(GLibError) -> [String: String] {
         guard let dictionary = try property("org.freedesktop.Secret.Item", "Attributes", at: path, cancellation: cancellation) else {

@@ -138,7 +138,8 @@ extension SecretServiceBackend {
             // The same item, only a new value: replace its secret. (KeePassXC 2.7.4 answers
             // CreateItem(replace: true) over an existing item with an "Access Request" dialog,
             // even with ConfirmAccessItem off; SetSecret asks nothing. Fixed upstream in 2.7.6.
-            // GNOME Keyring does not announce SetSecret, so there CreateItem replaces it.)
+            // GNOME Keyring does not announce SetSecret, so there CreateItem replaces it.) On
+            // KeePassXC a new accessibility keeps the item too (`changesAccessibilityInPlace`).
             // Otherwise (new attributes, no item, or one deleted meanwhile by another process) a
             // new item, which exists before the old one goes, so the key never reads as missing.
             let replacesSecrets = ProviderQuirks.overwritesBySettingTheSecret(call.connection.provider)
