@@ -222,6 +222,8 @@ class FakeService:
 
     def set_property(self, connection, sender, path, interface, name, value):
         """An item's Attributes, as KeePassXC sets them: announced as the item changed."""
+        if path not in self.items:
+            return False
         self.items[path]["attributes"] = dict(value.unpack())
         print("attributes set", flush=True)
         self.announce("ItemChanged", path)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# An overwrite of a with a new accessibility, on a service that has each delete confirmed by a
-# prompt and refused (the double as keepassxc, --delete-prompts no). Prints "set=STATUS", the
-# value a later get reads, and "items=N accessible=..." of a's items in the keyring.
+# An overwrite of a with a new accessibility, on a service that answers CreateItem with a prompt
+# and has each delete confirmed by a prompt, refused (the double as keepassxc, --prompts soon
+# --delete-prompts no). Prints "set=STATUS", the value a later get reads, and
+# "items=N accessible=..." of a's items in the keyring.
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 app=change-accessibility
