@@ -64,9 +64,16 @@ struct Arguments {
         }
         var parsed = Arguments(command: command)
         var rest = arguments.dropFirst()
+        // After "--" every argument is the KEY, so that a key starting with "-" (valid, and one
+        // `list` may print) is never taken for an option.
+        var optionsEnded = false
         while let argument = rest.popFirst() {
-            guard argument.hasPrefix("--"), argument.count > 2 else {
-                if argument == "-h" { return nil }
+            if argument == "--", !optionsEnded {
+                optionsEnded = true
+                continue
+            }
+            guard !optionsEnded, argument.hasPrefix("--") else {
+                if argument == "-h", !optionsEnded { return nil }
                 guard command.takesKey, parsed.key == nil else {
                     throw UsageError(message: "Unexpected argument '\(argument)'.")
                 }
@@ -174,6 +181,8 @@ struct Arguments {
                                   wrong and undone, a wait for another call, the unlock dialog,
                                   and each call's duration. Never a value.
           -h, --help              Show this help.
+          --                      Ends the options: what follows is the KEY, also one that starts
+                                  with - (securestore get -- "$key").
 
         Values are read from standard input (or typed at a prompt with no echo on a terminal),
         never from the command line, where other users could see them in `ps`, and stored byte for
