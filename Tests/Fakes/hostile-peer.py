@@ -50,9 +50,10 @@
       after sending, from another connection, to the caller and to everyone, a Completed that
       says "dismissed"; "never" never completes it. Each Dismiss prints "dismissed".
       --delete-prompts ANSWER answers Item.Delete with a prompt, as KeePassXC does, which deletes
-      nothing until it runs: "yes" then deletes the item, "no" keeps it and completes as
-      dismissed (KeePassXC's "confirm delete" dialog, answered). Each prints "delete confirmed"
-      or "delete refused".
+      nothing until it runs: "yes" then deletes the item; "no" keeps it and completes as not
+      dismissed, as KeePassXC does when a person refuses its dialog; "dismiss" keeps it and
+      completes as dismissed, as the specification has it. Each prints "delete confirmed" or
+      "delete refused".
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
       locked collection of its own, as a keyring another program filled would.
@@ -449,7 +450,8 @@ class FakeService:
         return False
 
     def complete_delete_prompt(self, prompt):
-        """--delete-prompts: "yes" deletes the item, "no" keeps it and says "dismissed"."""
+        """--delete-prompts: "yes" deletes the item; "no" and "dismiss" keep it, saying "dismissed" only for
+        "dismiss" (KeePassXC's DeleteItemPrompt completes as not dismissed whatever the answer)."""
         registration, item_path = self.pending_deletes.pop(prompt)
         self.connection.unregister_object(registration)
         confirmed = self.arguments.delete_prompts == "yes"
@@ -457,7 +459,7 @@ class FakeService:
             self.delete_item(item_path)
         print("delete " + ("confirmed" if confirmed else "refused"), flush=True)
         self.connection.emit_signal(None, prompt, "org.freedesktop.Secret.Prompt", "Completed",
-                                    GLib.Variant("(bv)", (not confirmed, GLib.Variant("s", ""))))
+                                    GLib.Variant("(bv)", (self.arguments.delete_prompts == "dismiss", GLib.Variant("s", ""))))
         return False
 
     def on_Dismiss(self, path, arguments, invocation):
@@ -616,7 +618,7 @@ def main():
     serving.add_argument("--collection-signals", type=lambda text: tuple(int(part) for part in (text.split(":") + ["0"])[:2]),
                          default=(0, 0), metavar="N[:K]")
     serving.add_argument("--prompts", choices=["later", "soon", "forge", "never"])
-    serving.add_argument("--delete-prompts", choices=["yes", "no"])
+    serving.add_argument("--delete-prompts", choices=["yes", "no", "dismiss"])
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()

@@ -141,9 +141,10 @@ enum ProviderQuirks {
 
     /// Whether an overwrite that changes only the item's accessibility keeps the item and sets
     /// its `Attributes` (after its secret), rather than making a new item and deleting the old
-    /// one: where a delete asks a person. KeePassXC's "confirm delete", on by default, answers
-    /// `Item.Delete` with a dialog, which a `setItem` must not raise, and a "no" there would
-    /// leave the key with two items. GNOME Keyring and KWallet delete without asking, and their
+    /// one: where a delete may ask a person. KeePassXC answers `Item.Delete` with a prompt, a
+    /// dialog when the delete bypasses its recycle bin, which a `setItem` must not raise (a
+    /// "no" there would leave the key with two items), and a delete through the recycle bin
+    /// would keep the old secret there. GNOME Keyring and KWallet delete without asking, and their
     /// writes replace through `CreateItem` or are read back and undone (`writesNeedReadBack`),
     /// which the new item serves.
     static func changesAccessibilityInPlace(_ provider: SecretServiceProvider) -> Bool {

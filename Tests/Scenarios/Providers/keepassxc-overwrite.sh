@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Writes, an overwrite and a new accessibility on KeePassXC, which asks before a replace (and,
-# with its "confirm delete", before a delete: a new accessibility keeps the item).
+# Writes, an overwrite and a new accessibility on KeePassXC, which asks before a replace (and may
+# before a delete: a new accessibility keeps the item).
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 printf 'first' | "$S" set token --app kp-test --timeout 10; echo "set=$?"

@@ -74,12 +74,17 @@ struct HostileBusTests {
         #expect(run.status == (left == nil ? 1 : 0))
     }
 
-    /// KeePassXC, with its "confirm delete" setting, has a person confirm each delete through the
-    /// prompt `Item.Delete` answers with (the double as keepassxc, `--delete-prompts`). A delete
-    /// that is not confirmed fails with `ERR_AUTHENTICATION_CANCELED` and the item stays, whether
+    /// KeePassXC may have a person confirm a delete through the prompt `Item.Delete` answers with
+    /// (the double as keepassxc, `--delete-prompts`), and completes that prompt as not dismissed
+    /// even when the person said no ("no"; "dismiss" is the specification's way). A delete that
+    /// is not confirmed fails with `ERR_AUTHENTICATION_CANCELED` and the item stays, whether
     /// libsecret ran the prompt (the command) or the process heard its `Completed` itself (a
-    /// long-lived reader); a confirmed one deletes.
-    @Test(arguments: [("no", "command=78", "b !ERR_AUTHENTICATION_CANCELED", "kept"), ("yes", "command=0", "b deleted", "none")])
+    /// long-lived reader); a confirmed one deletes. (With "no", the reader trusted the prompt's
+    /// "not dismissed" and reported `b deleted`: checked.)
+    @Test(arguments: [
+        ("no", "command=78", "b !ERR_AUTHENTICATION_CANCELED", "kept"), ("dismiss", "command=78", "b !ERR_AUTHENTICATION_CANCELED", "kept"),
+        ("yes", "command=0", "b deleted", "none"),
+    ])
     func aDeleteThatIsNotConfirmedFailsAndKeepsTheItem(answer: String, command: String, reader: String, left: String) async throws {
         let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--delete-prompts", answer, "--"]
                                            + Subprocess.scenario("Hostile/confirmed-delete"), environment: Subprocess.scenarioEnvironment([:]))

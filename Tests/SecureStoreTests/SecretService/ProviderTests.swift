@@ -14,8 +14,8 @@ struct ProviderTests {
     /// KeePassXC 2.7.4 answers CreateItem(replace: true) over an existing item with an
     /// "Access Request" dialog (headless: nobody answers), so an overwrite that way would wait out
     /// the timeout (exit 75) and keep the old value. It must replace the item's secret in place,
-    /// and a new accessibility keeps the item too, since KeePassXC (its "confirm delete" on by
-    /// default) would ask a person to confirm the old item's delete.
+    /// and a new accessibility keeps the item too: the old item's delete could ask a person
+    /// (a database without a recycle bin) or leave the old secret in the recycle bin.
     @Test func keePassXCOverwritesWithoutADialogAndKeepsOneItem() async throws {
         let (lines, outcome) = try await Self.run("keepassxc", scenario: "Providers/keepassxc-overwrite")
         for line in ["set=0", "overwrite=0", "read=second", "new-accessibility=0", "same-item=yes", "attribute.accessible=AFTER_FIRST_UNLOCK",

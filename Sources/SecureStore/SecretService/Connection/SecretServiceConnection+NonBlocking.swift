@@ -109,6 +109,18 @@ extension SecretServiceConnection {
         }
     }
 
+    /// Whether the item at `path` is there (its `Label` can be read), asked without blocking a
+    /// thread (see `call`).
+    func itemExists(at path: String, timeout: Duration) async throws -> Bool {
+        do {
+            try await call(path, "org.freedesktop.DBus.Properties", "Get",
+                           GLibValues.propertyGetParameters("org.freedesktop.Secret.Item", "Label"), replyType: "(v)", timeout: timeout) { _ in }
+            return true
+        } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
+            return false
+        }
+    }
+
     /// Whether the default collection is locked: remembered (see `LockStateMemory`), or read
     /// without blocking a thread and remembered.
     func isDefaultCollectionLocked(timeout: Duration) async throws -> Bool {

@@ -85,7 +85,7 @@ extension GLibError {
                   message: "The Secret Service's dialog was dismissed", remoteName: dismissedPromptName)
     }
 
-    /// The service asked to confirm a delete (KeePassXC's "confirm delete" setting) and the
+    /// The service asked to confirm a delete (KeePassXC's dialog) and the
     /// prompt was dismissed: the item is kept. A kind of ``dismissedPrompt``.
     static var deleteNotConfirmed: GLibError {
         GLibError(domain: ServiceErrors.secret, code: Int32(SECRET_ERROR_PROTOCOL.rawValue),

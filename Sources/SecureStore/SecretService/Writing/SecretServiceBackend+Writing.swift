@@ -95,12 +95,16 @@ extension SecretServiceBackend {
             }
         }
         guard !prompts.isEmpty else { return true }
-        // KeePassXC answers every delete with a prompt, a dialog only with its "confirm delete"
-        // setting on; nothing is deleted until it runs. A dismissed one (the person said no)
-        // fails the delete, and the prompts not run yet are dismissed: their items stay too.
+        // KeePassXC answers every delete with a prompt, which may show a dialog (a delete that
+        // bypasses its recycle bin); nothing is deleted until it runs. It completes the prompt
+        // as not dismissed whatever the person answered (its `DeleteItemPrompt::prompt`), so
+        // the delete counts only once the item is gone. A refused one fails the delete, and the
+        // prompts not run yet are dismissed: their items stay too.
         if connection.hearsPrompts {
             for (index, prompt) in prompts.enumerated() {
-                guard try await connection.runPrompt(at: prompt.prompt, timeout: timeout).dismissed else { continue }
+                var refused = try await connection.runPrompt(at: prompt.prompt, timeout: timeout).dismissed
+                if !refused { refused = try await connection.itemExists(at: prompt.item, timeout: timeout) }
+                guard refused else { continue }
                 prompts.dropFirst(index + 1).forEach { connection.dismissPrompt(at: $0.prompt, timeout: timeout) }
                 throw GLibError.deleteNotConfirmed
             }
