@@ -53,6 +53,16 @@ extension SecretServiceConnection {
         return outcome
     }
 
+    /// `completeDeletion` without blocking a thread, where `hearsPrompts`: runs the prompt an
+    /// `Item.Delete` of the item at `item` answered with; a dismissed prompt, or one after which
+    /// the item is still there (KeePassXC completes it as not dismissed whatever the person
+    /// answered), throws ``GLibError/deleteNotConfirmed``.
+    func completeDeletion(promptAt prompt: String, of item: String, timeout: Duration) async throws {
+        let dismissed = try await runPrompt(at: prompt, timeout: timeout).dismissed
+        if !dismissed, try await !itemExists(at: item, timeout: timeout) { return }
+        throw GLibError.deleteNotConfirmed
+    }
+
     /// Dismisses the prompt at `path` (it then makes nothing), without waiting for the answer.
     func dismissPrompt(at path: String, timeout: Duration) {
         Task {

@@ -96,17 +96,17 @@ extension SecretServiceBackend {
         }
         guard !prompts.isEmpty else { return true }
         // KeePassXC answers every delete with a prompt, which may show a dialog (a delete that
-        // bypasses its recycle bin); nothing is deleted until it runs. It completes the prompt
-        // as not dismissed whatever the person answered (its `DeleteItemPrompt::prompt`), so
-        // the delete counts only once the item is gone. A refused one fails the delete, and the
+        // bypasses its recycle bin); nothing is deleted until it runs, and the delete counts
+        // once the item is gone (`completeDeletion`). A refused one fails the delete, and the
         // prompts not run yet are dismissed: their items stay too.
         if connection.hearsPrompts {
             for (index, prompt) in prompts.enumerated() {
-                var refused = try await connection.runPrompt(at: prompt.prompt, timeout: timeout).dismissed
-                if !refused { refused = try await connection.itemExists(at: prompt.item, timeout: timeout) }
-                guard refused else { continue }
-                prompts.dropFirst(index + 1).forEach { connection.dismissPrompt(at: $0.prompt, timeout: timeout) }
-                throw GLibError.deleteNotConfirmed
+                do {
+                    try await connection.completeDeletion(promptAt: prompt.prompt, of: prompt.item, timeout: timeout)
+                } catch let error as GLibError where error.remoteName == GLibError.dismissedPromptName {
+                    prompts.dropFirst(index + 1).forEach { connection.dismissPrompt(at: $0.prompt, timeout: timeout) }
+                    throw error
+                }
             }
             return true
         }
