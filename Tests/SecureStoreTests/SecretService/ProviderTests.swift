@@ -24,6 +24,15 @@ struct ProviderTests {
         }
     }
 
+    /// What the README says of KeePassXC's deletes: the item is gone from the Secret Service, and
+    /// the entry, value included, is in the database's recycle bin (KeePassXC's default), where
+    /// SecureStore cannot reach it.
+    @Test func aDeleteOnKeePassXCLeavesTheValueInItsRecycleBin() async throws {
+        let (lines, outcome) = try await Self.run("keepassxc", scenario: "Providers/keepassxc-recycle-bin")
+        #expect(lines == ["delete=0", "exists=1", "entries=Recycle Bin/kp-recycle / app / gone", "value-recycled=yes"],
+                "\(outcome.standardOutput)\n\(outcome.standardError)")
+    }
+
     /// KeePassXC with its database locked holds every search until a person unlocks it (its
     /// `UnlockBeforeSearch`), so a call that searched first would wait out its timeout (exit
     /// 75). The collection's `Locked` is read first: each call, given 60 s, fails with 77 well
