@@ -451,7 +451,8 @@ class FakeService:
 
     def complete_delete_prompt(self, prompt):
         """--delete-prompts: "yes" deletes the item; "no" and "dismiss" keep it, saying "dismissed" only for
-        "dismiss" (KeePassXC's DeleteItemPrompt completes as not dismissed whatever the answer)."""
+        "dismiss" (KeePassXC 2.7.4 says "dismissed" for a refusal; older KeePassXC's DeleteItemPrompt
+        completes as not dismissed whatever the answer)."""
         registration, item_path = self.pending_deletes.pop(prompt)
         self.connection.unregister_object(registration)
         confirmed = self.arguments.delete_prompts == "yes"

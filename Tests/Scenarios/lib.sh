@@ -202,7 +202,7 @@ lock_default() {
 # Stops the provider ($provider_now, at first $SECURESTORE_PROVIDER_PID) and starts a new one on the
 # same keyring files, unlocked, as $provider_now; prints "restarted" once it serves. KWallet keeps a
 # write's secret only in memory for a few seconds (its attributes at once), so its wallet is
-# closed first, which saves it.
+# closed first, which saves it. Arguments go to the provider's start_* function.
 provider_now=${SECURESTORE_PROVIDER_PID:-}
 restart_provider() {
   if [ "${SECURESTORE_PROVIDER:-gnome-keyring}" = kwallet ]; then lock_default; fi
@@ -211,7 +211,7 @@ restart_provider() {
   wait_name_released
   case ${SECURESTORE_PROVIDER:-gnome-keyring} in
   kwallet) start_kwallet ;;
-  keepassxc) start_keepassxc ;;
+  keepassxc) start_keepassxc "$@" ;;
   *) start_gnome_keyring ;;
   esac || { echo "the provider did not come back: $failure" >&2; return 1; }
   provider_now=$provider_pid

@@ -217,12 +217,13 @@ enum Subprocess {
     /// Like ``inPrivateKeyring(scenario:_:environment:)``, on a private X display (Xvfb) where
     /// the Secret Service's unlock dialog can appear. `$UNLOCK_DIALOG` drives it and
     /// `$LOCKED_KEYRING` is the LockedKeyring example.
-    static func onDesktop(scenario name: String, _ arguments: [String] = []) async throws -> Outcome {
-        let environment = [
+    static func onDesktop(scenario name: String, _ arguments: [String] = [], environment: [String: String?] = [:]) async throws -> Outcome {
+        let desktop: [String: String?] = [
             "LOCKED_KEYRING": binDirectory.appendingPathComponent("LockedKeyring").path,
             "UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path,
         ]
-        return try await run([withDisplay, withSecretService] + scenario(name, arguments), environment: scenarioEnvironment(environment))
+        return try await run([withDisplay, withSecretService] + scenario(name, arguments),
+                             environment: scenarioEnvironment(desktop.merging(environment) { $1 }))
     }
 }
 

@@ -11,7 +11,7 @@ extension Tag {
     @Tag static var everyProvider: Self
     /// Runs inside the Flatpak-like sandbox too (`Scripts/with-sandbox`), on the sandbox keyring.
     @Tag static var sandbox: Self
-    /// Drives the desktop's unlock dialog on a private display.
+    /// Drives a dialog of the desktop (the unlock dialog, KeePassXC's) on a private display.
     @Tag static var desktop: Self
     /// Runs on a machine with no session bus too (`Scripts/with-headless`), where the file
     /// keyring, keyed by a systemd credential, is what `.automatic` picks.

@@ -55,7 +55,7 @@ extension SecretServiceConnection {
 
     /// `completeDeletion` without blocking a thread, where `hearsPrompts`: runs the prompt an
     /// `Item.Delete` of the item at `item` answered with; a dismissed prompt, or one after which
-    /// the item is still there (KeePassXC completes it as not dismissed whatever the person
+    /// the item is still there (older KeePassXC completes it as not dismissed whatever the person
     /// answered), throws ``GLibError/deleteNotConfirmed``.
     func completeDeletion(promptAt prompt: String, of item: String, timeout: Duration) async throws {
         let dismissed = try await runPrompt(at: prompt, timeout: timeout).dismissed

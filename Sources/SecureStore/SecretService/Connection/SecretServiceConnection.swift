@@ -411,8 +411,8 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// Runs the prompt an `Item.Delete` of the item at `item` answered with (KeePassXC answers
     /// every delete with one, which may show a dialog), then checks that the item is gone:
     /// libsecret's prompt returns the `Completed` signal's result whether the prompt was
-    /// dismissed or not, and KeePassXC completes it as not dismissed even when the person said
-    /// no. An item still there throws
+    /// dismissed or not, and older KeePassXC completes it as not dismissed even when the person
+    /// said no. An item still there throws
     /// ``GLibError/deleteNotConfirmed``.
     func completeDeletion(promptAt prompt: String, of item: String, cancellation: GCancellation) throws(GLibError) {
         try self.prompt(at: prompt, returning: nil, cancellation).map { g_variant_unref($0) }
