@@ -42,6 +42,20 @@ wait_for_dialog() {
   "$UNLOCK_DIALOG" wait "$(awk -v s="$1" -v f="${SECURESTORE_TEST_TIME_SCALE:-1}" 'BEGIN { printf "%d", s * f }')" >/dev/null
 }
 
+# KeePassXC's own windows, with KeePassXC on the display (Scripts/with-display, `restart_provider
+# xcb`): `windows_named REGEX` lists the visible ones whose title matches; `wait_for_window REGEX
+# SECONDS` waits up to SECONDS (times the slowness factor) for one and prints its id once drawn.
+windows_named() { xdotool search --onlyvisible --name "$1" 2>/dev/null || true; }
+wait_for_window() {
+  local id
+  for _ in $(seq "$(scaled "$(( $2 * 10 ))")"); do
+    id=$(windows_named "$1" | head -n 1)
+    if [ -n "$id" ]; then sleep 0.5; echo "$id"; return 0; fi   # let it finish drawing
+    sleep 0.1
+  done
+  return 1
+}
+
 # `timed CMD...` prints "STATUS MILLISECONDS"; CMD's standard error is left in $HOME/err.
 timed() {
   local start status

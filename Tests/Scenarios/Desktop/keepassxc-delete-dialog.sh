@@ -15,20 +15,18 @@ sed 's|<DatabaseName>|<RecycleBinEnabled>False</RecycleBinEnabled><DatabaseName>
 rm -f "$HOME/secrets.kdbx"
 printf "%s\n%s\n" "$KEYRING_PASSWORD" "$KEYRING_PASSWORD" |
   keepassxc-cli import -q -p -t 100 "$HOME/no-recycle-bin.xml" "$HOME/secrets.kdbx" >/dev/null 2>&1 || { echo "no database"; exit 1; }
-sed -i 's/^ConfirmDeleteItem=.*/ConfirmDeleteItem=true/; s/^\[GUI\]$/[GUI]\nLanguage=en_US/' "$XDG_CONFIG_HOME/keepassxc/keepassxc.ini"
+sed -i 's/^ConfirmDeleteItem=.*/ConfirmDeleteItem=true/' "$XDG_CONFIG_HOME/keepassxc/keepassxc.ini"
 restart_provider xcb >/dev/null || exit 1
 
-dialogs() { xdotool search --onlyvisible --name '^Delete entry\?$' 2>/dev/null || true; }
+dialog='^Delete entry\?$'
 
 # `answer cancel|delete`: waits for the dialog, clicks the button (Cancel is the right one, Delete
 # left of it: offsets from the bottom right, so the message's length does not move them), then
 # waits for it to close. Prints "dialogs=N", the dialogs open when it was answered.
 answer() {
-  local id="" from_right
-  for _ in $(seq "$(scaled 300)"); do id=$(dialogs | head -n 1); [ -n "$id" ] && break; sleep 0.1; done
-  [ -n "$id" ] || { echo "dialogs=0"; return 1; }
-  sleep 0.5   # let it finish drawing
-  echo "dialogs=$(dialogs | grep -c .)"
+  local id from_right
+  id=$(wait_for_window "$dialog" 30) || { echo "dialogs=0"; return 1; }
+  echo "dialogs=$(windows_named "$dialog" | grep -c .)"
   [ -n "${screenshot:-}" ] && import -window "$id" "$screenshot" && screenshot=""
   if [ "$1" = cancel ]; then from_right=63; else from_right=172; fi
   # xdotool --shell sets WINDOW, X, Y, WIDTH, HEIGHT and SCREEN.
@@ -36,7 +34,7 @@ answer() {
   local WINDOW X Y WIDTH HEIGHT SCREEN
   eval "$(xdotool getwindowgeometry --shell "$id")"
   xdotool mousemove --window "$id" $((WIDTH - from_right)) $((HEIGHT - 27)) click 1
-  for _ in $(seq 100); do dialogs | grep -qx "$id" || return 0; sleep 0.1; done
+  for _ in $(seq 100); do windows_named "$dialog" | grep -qx "$id" || return 0; sleep 0.1; done
   echo "the dialog stayed open"; return 1
 }
 

@@ -77,7 +77,7 @@ struct HostileBusTests {
     /// KeePassXC may have a person confirm a delete through the prompt `Item.Delete` answers with
     /// (the double as keepassxc, `--delete-prompts`); older KeePassXC completes that prompt as not
     /// dismissed even when the person said no ("no"; "dismiss" is the specification's way and
-    /// KeePassXC 2.7.4's, whose real dialog `KeePassXCDeleteDialogTests` drives). A delete that
+    /// KeePassXC 2.7.4's, whose real dialog `KeePassXCDialogTests` answers). A delete that
     /// is not confirmed fails with `ERR_AUTHENTICATION_CANCELED` and the item stays, whether
     /// libsecret ran the prompt (the command) or the process heard its `Completed` itself (a
     /// long-lived reader); a confirmed one deletes. (With "no", the reader trusted the prompt's

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// KeePassXC's own dialogs (KeePassXC on Xvfb), answered the way a person would, with xdotool.
+@Suite("KeePassXC's dialogs", TestSelection(), .tags(.keyring, .desktop))
+struct KeePassXCDialogTests {
+    /// Where the test run leaves its screenshots of the dialogs.
+    static let screenshots = Subprocess.packageRoot.appendingPathComponent(".build/screenshots")
+
+    static func run(_ scenario: String, screenshot: String) async throws -> (lines: [String], outcome: Subprocess.Outcome) {
+        try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/\(scenario)", [screenshots.appendingPathComponent(screenshot).path],
+                                                     environment: ["SECURESTORE_PROVIDER": "keepassxc"])
+        return (outcome.standardOutput.split(separator: "\n").map(String.init), outcome)
+    }
+
+    /// Three reads of a locked database share KeePassXC's "Unlock Database" dialog: one is seen,
+    /// and one is asked for per round (`Prompt` calls on the bus); Escape fails all three with
+    /// `ERR_AUTHENTICATION_CANCELED`; in the next round's dialog a wrong password keeps it open,
+    /// and the right one lets all three read. (Without the process's one shared unlock, each read
+    /// asked: 6 prompts, checked.)
+    @Test func concurrentReadsShareTheUnlockDialogCancelFailsThemAndThePasswordReads() async throws {
+        let (lines, outcome) = try await Self.run("keepassxc-unlock-dialog", screenshot: "keepassxc-unlock-dialog.png")
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        #expect(lines.contains("dialogs while three reads wait: 1"), "\(context)")
+        #expect(lines.contains("dialogs after a wrong password: 1"), "\(context)")
+        #expect(lines.contains("prompts=2"), "one dialog asked for per round, not one per read: \(context)")
+        #expect(lines.contains("exit=0"), "\(context)")
+        for key in ["a", "b", "c"] {
+            #expect(lines.contains("round 1 \(key): ERR_AUTHENTICATION_CANCELED"), "\(context)")
+            #expect(lines.contains("round 2 \(key): value-\(key)"), "\(context)")
+        }
+    }
+
+    /// With a database without a recycle bin and deletes confirmed, each delete shows KeePassXC's
+    /// "Delete entry?". Cancel fails the delete with `ERR_AUTHENTICATION_CANCELED` (the
+    /// command's 78) and keeps the item, both through libsecret's prompt (the command) and in a
+    /// long-lived process that hears the prompt's `Completed` itself; Delete deletes. With the
+    /// item not read after the prompt, the command reported success for Cancel (libsecret's
+    /// prompt returns its result whether dismissed or not): checked.
+    @Test func aCancelledDeleteKeepsTheItemAndAConfirmedOneDeletesIt() async throws {
+        let (lines, outcome) = try await Self.run("keepassxc-delete-dialog", screenshot: "keepassxc-delete-dialog.png")
+        #expect(lines == ["== cancel", "dialogs=1", "command=78", "dialogs=1", "b !ERR_AUTHENTICATION_CANCELED", "a=kept", "b=kept",
+                          "== delete", "dialogs=1", "command=0", "dialogs=1", "b deleted", "a=none", "b=none"],
+                "\(outcome.standardOutput)\n\(outcome.standardError)")
+    }
+}
