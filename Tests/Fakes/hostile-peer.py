@@ -51,8 +51,8 @@
       says "dismissed"; "never" never completes it. Each Dismiss prints "dismissed".
       --delete-prompts ANSWER answers Item.Delete with a prompt, as KeePassXC does, which deletes
       nothing until it runs: "yes" then deletes the item; "no" keeps it and completes as not
-      dismissed, as KeePassXC does when a person refuses its dialog; "dismiss" keeps it and
-      completes as dismissed, as the specification has it. Each prints "delete confirmed" or
+      dismissed, as older KeePassXC does when a person refuses its dialog; "dismiss" keeps it and
+      completes as dismissed, as the specification has it and KeePassXC 2.7.4 does. Each prints "delete confirmed" or
       "delete refused".
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
@@ -71,6 +71,7 @@ import ctypes
 import os
 import secrets
 import sys
+import time
 
 import gi
 
@@ -175,6 +176,8 @@ class FakeService:
         <property name="Attributes" type="a{ss}" access="readwrite"/>
         <property name="Label" type="s" access="read"/>
         <property name="Locked" type="b" access="read"/>
+        <property name="Created" type="t" access="read"/>
+        <property name="Modified" type="t" access="read"/>
       </interface>
       <interface name="org.freedesktop.Secret.Prompt">
         <method name="Prompt"><arg type="s" direction="in"/></method>
@@ -216,7 +219,8 @@ class FakeService:
         item = self.items.get(path)
         if item is not None:
             return {"Attributes": GLib.Variant("a{ss}", item["attributes"]), "Label": GLib.Variant("s", item["label"]),
-                    "Locked": GLib.Variant("b", False)}.get(name)
+                    "Locked": GLib.Variant("b", False), "Created": GLib.Variant("t", item["created"]),
+                    "Modified": GLib.Variant("t", item["modified"])}.get(name)
         collections = [COLLECTION_PATH] + ([LATE_COLLECTION] if self.late_collection_open else [])
         return {"Collections": GLib.Variant("ao", collections), "Locked": GLib.Variant("b", self.arguments.stays_locked),
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
@@ -313,6 +317,7 @@ class FakeService:
             value = bytes(byte ^ 0x5A for byte in value) + b"?"
             print("garbled", flush=True)
         item["secret"] = (value, content_type)
+        item["modified"] = int(time.time())
         item["garbled"] = garbled
         item["drop_next_read"] = self.counts(self.arguments.drop_read_backs)
         self.searches_to_fail = self.arguments.fail_searches_after_write
@@ -485,7 +490,9 @@ class FakeService:
             signal = "ItemCreated"
             self.created += 1
             item_path = f"{COLLECTION_PATH}/{self.created}"
-            self.items[item_path] = {"registration": self.connection.register_object(
+            # Times in seconds, as the real services count them.
+            now = int(time.time())
+            self.items[item_path] = {"created": now, "modified": now, "registration": self.connection.register_object(
                 item_path, self.info.interfaces[2], self.method, self.property, self.set_property)}
         self.items[item_path].update(attributes=attributes, label=label)
         if self.store(self.items[item_path], secret):
