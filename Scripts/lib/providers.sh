@@ -38,13 +38,13 @@ start_gnome_keyring() {
   gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="gnome-keyring-daemon did not take org.freedesktop.secrets"; return 1; }
 }
 
-# Opens the database made by provider-session ($HOME/secrets.kdbx) with its password:
-# `start_keepassxc [QT_PLATFORM]`, offscreen unless given (xcb shows its dialogs on $DISPLAY).
+# Opens the database made by provider-session ($HOME/secrets.kdbx) with its password, on Qt's
+# $keepassxc_platform: offscreen unless set (xcb shows KeePassXC's windows on $DISPLAY).
 start_keepassxc() {
   # KeePassXC runs one instance per temporary folder (its lock and socket live there): sessions
   # side by side, and one killed without its clean-up, would each stop the next from starting.
   mkdir -p "$HOME/tmp"
-  TMPDIR="$HOME/tmp" QT_QPA_PLATFORM="${1:-offscreen}" keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+  TMPDIR="$HOME/tmp" QT_QPA_PLATFORM="${keepassxc_platform:-offscreen}" keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
   provider_pid=$!
   gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="keepassxc did not take org.freedesktop.secrets"; return 1; }
   # It owns the name before it has opened the database: wait until the collection is unlocked.

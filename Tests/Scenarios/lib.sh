@@ -42,8 +42,8 @@ wait_for_dialog() {
   "$UNLOCK_DIALOG" wait "$(awk -v s="$1" -v f="${SECURESTORE_TEST_TIME_SCALE:-1}" 'BEGIN { printf "%d", s * f }')" >/dev/null
 }
 
-# KeePassXC's own windows, with KeePassXC on the display (Scripts/with-display, `restart_provider
-# xcb`): `windows_named REGEX` lists the visible ones whose title matches; `wait_for_window REGEX
+# KeePassXC's own windows, with KeePassXC on the display (Scripts/with-display,
+# `keepassxc_platform=xcb restart_provider`): `windows_named REGEX` lists the visible ones whose title matches; `wait_for_window REGEX
 # SECONDS` waits up to SECONDS (times the slowness factor) for one and prints its id once drawn.
 windows_named() { xdotool search --onlyvisible --name "$1" 2>/dev/null || true; }
 wait_for_window() {
@@ -216,7 +216,7 @@ lock_default() {
 # Stops the provider ($provider_now, at first $SECURESTORE_PROVIDER_PID) and starts a new one on the
 # same keyring files, unlocked, as $provider_now; prints "restarted" once it serves. KWallet keeps a
 # write's secret only in memory for a few seconds (its attributes at once), so its wallet is
-# closed first, which saves it. Arguments go to the provider's start_* function.
+# closed first, which saves it.
 provider_now=${SECURESTORE_PROVIDER_PID:-}
 restart_provider() {
   if [ "${SECURESTORE_PROVIDER:-gnome-keyring}" = kwallet ]; then lock_default; fi
@@ -225,7 +225,7 @@ restart_provider() {
   wait_name_released
   case ${SECURESTORE_PROVIDER:-gnome-keyring} in
   kwallet) start_kwallet ;;
-  keepassxc) start_keepassxc "$@" ;;
+  keepassxc) start_keepassxc ;;
   *) start_gnome_keyring ;;
   esac || { echo "the provider did not come back: $failure" >&2; return 1; }
   provider_now=$provider_pid

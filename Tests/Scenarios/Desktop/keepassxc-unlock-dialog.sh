@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 app=kp-unlock
 dialog='^Unlock Database - KeePassXC$'
-restart_provider xcb >/dev/null || exit 1
+keepassxc_platform=xcb restart_provider >/dev/null || exit 1
 for key in a b c; do printf %s "value-$key" | "$S" set $key --app $app; done
 lock_default
 unlocked && { echo "the database stayed unlocked"; exit 1; }
