@@ -10,7 +10,8 @@
   hostile-peer.py serve [--plain-only] [--forge-replies] [--garble-secrets] [--garble-writes FIRST:COUNT]
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
-                        [--silent-set-secret] [--collection-signals N] [--prompts WHEN] [--delete-prompts ANSWER]
+                        [--silent-set-secret] [--refuse-attributes] [--collection-signals N] [--prompts WHEN]
+                        [--delete-prompts ANSWER]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -41,6 +42,8 @@
       --echo-changes MS announces each written item once more as changed, MS milliseconds
       later, as KeePassXC announces a write many times over.
       --silent-set-secret announces no SetSecret, as KeePassXC 2.7.4 sometimes does under load.
+      --refuse-attributes refuses every Properties.Set of an item's Attributes, as a database
+      locked meanwhile would.
       --collection-signals N[:K] sends N CollectionChanged with each write's announcement (with
       :K, the K-th write's only), as KeePassXC does (one with every item it creates or deletes)
       while other clients write.
@@ -145,6 +148,7 @@ def main():
     serving.add_argument("--fail-searches-after-write", type=int, default=0, metavar="N")
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     serving.add_argument("--silent-set-secret", action="store_true")
+    serving.add_argument("--refuse-attributes", action="store_true")
     serving.add_argument("--collection-signals", type=lambda text: tuple(int(part) for part in (text.split(":") + ["0"])[:2]),
                          default=(0, 0), metavar="N[:K]")
     serving.add_argument("--prompts", choices=["later", "soon", "forge", "never"])

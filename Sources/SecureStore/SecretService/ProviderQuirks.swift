@@ -140,7 +140,7 @@ enum ProviderQuirks {
     }
 
     /// Whether an overwrite that changes only the item's accessibility keeps the item and sets
-    /// its `Attributes` (after its secret), rather than making a new item and deleting the old
+    /// its `Attributes` (before its secret), rather than making a new item and deleting the old
     /// one: where a delete may ask a person. KeePassXC answers `Item.Delete` with a prompt, a
     /// dialog when the delete bypasses its recycle bin, which a `setItem` must not raise (a
     /// "no" there would leave the key with two items), and a delete through the recycle bin

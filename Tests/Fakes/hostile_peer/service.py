@@ -91,8 +91,10 @@ class FakeService(Sessions, Searches, Writes, Prompts):
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
 
     def set_property(self, connection, sender, path, interface, name, value):
-        """An item's Attributes, as KeePassXC sets them: announced as the item changed."""
-        if path not in self.items:
+        """An item's Attributes, as KeePassXC sets them: announced as the item changed. Refused with
+        --refuse-attributes, as by a database locked since the write began."""
+        if path not in self.items or self.arguments.refuse_attributes:
+            print("attributes refused", flush=True)
             return False
         self.items[path]["attributes"] = dict(value.unpack())
         print("attributes set", flush=True)

@@ -104,6 +104,18 @@ struct HostileBusTests {
         #expect(lines == ["set=0", "a=new", "items=1 accessible=AFTER_FIRST_UNLOCK"], "\(run.standardOutput) \(run.standardError)")
     }
 
+    /// That overwrite takes two calls, `Properties.Set` of the item's attributes and
+    /// `SetSecret`; where the first is refused (as by a database locked meanwhile), the write
+    /// fails and the key keeps its old value and accessibility. (With the secret set first, the
+    /// failed write left `a=new`: checked.)
+    @Test func anAccessibilityChangeThatFailsHalfwayLeavesTheOldValue() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--prompts", "soon", "--delete-prompts", "no",
+                                            "--refuse-attributes", "--"]
+                                           + Subprocess.scenario("Hostile/accessibility-change"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == ["set=2", "a=old", "items=1 accessible=WHEN_UNLOCKED"], "\(run.standardOutput) \(run.standardError)")
+    }
+
     /// A process's writes wait at the service in bounded numbers, whichever path they take: 800
     /// at once on the double as keepassxc, which answers each `CreateItem` with a prompt (as
     /// KeePassXC does), hold at most 12 there (`NonBlockingWriteSlots.limit`, 4, and the 8

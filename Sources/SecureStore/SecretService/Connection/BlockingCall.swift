@@ -49,17 +49,19 @@ struct BlockingCall {
     /// Replaces the secret of the item at `path` when it carries exactly `attributes` among its
     /// own, and returns `path`; `nil` when it carries others or is gone. Where the provider
     /// changes an item's accessibility in place (`ProviderQuirks.changesAccessibilityInPlace`),
-    /// an item that differs only in its accessibility is kept too: its secret is set, then its
-    /// attributes.
+    /// an item that differs only in its accessibility is kept too: its attributes are set, then
+    /// its secret.
     func replaceSecretIfSameItem(_ path: String, _ attributes: [String: String], _ value: [UInt8], _ contentType: String) throws -> String? {
         do {
             let differing = try ourAttributesDiffering(path, attributes)
             let changesAccessibility = differing == [SecretServiceBackend.Attribute.accessible]
             guard differing.isEmpty || (changesAccessibility && ProviderQuirks.changesAccessibilityInPlace(connection.provider)) else { return nil }
-            try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
+            // The attributes first: where the second call fails, the key still holds the value
+            // it had, as a failed write must leave it (only its accessibility is new).
             if changesAccessibility {
                 try connection.setAttributes(attributes, ofItemAt: path, cancellation: cancellation)
             }
+            try connection.setSecret(ofItemAt: path, value: value, contentType: contentType, cancellation: cancellation)
             SecretServiceSignals.announceOwnChange(.itemChanged(path))
             return path
         } catch let error as GLibError where ServiceErrors.isNoSuchObject(error) {
