@@ -11,7 +11,7 @@
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
                         [--silent-set-secret] [--refuse-attributes] [--collection-signals N] [--prompts WHEN]
-                        [--delete-prompts ANSWER]
+                        [--delete-prompts ANSWER] [--frozen-clock]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -44,6 +44,8 @@
       --silent-set-secret announces no SetSecret, as KeePassXC 2.7.4 sometimes does under load.
       --refuse-attributes refuses every Properties.Set of an item's Attributes, as a database
       locked meanwhile would.
+      --frozen-clock gives every item the same Created and Modified time, as two items made within
+      one second of the service's clock have.
       --collection-signals N[:K] sends N CollectionChanged with each write's announcement (with
       :K, the K-th write's only), as KeePassXC does (one with every item it creates or deletes)
       while other clients write.
@@ -149,6 +151,7 @@ def main():
     serving.add_argument("--echo-changes", type=int, default=0, metavar="MS")
     serving.add_argument("--silent-set-secret", action="store_true")
     serving.add_argument("--refuse-attributes", action="store_true")
+    serving.add_argument("--frozen-clock", action="store_true")
     serving.add_argument("--collection-signals", type=lambda text: tuple(int(part) for part in (text.split(":") + ["0"])[:2]),
                          default=(0, 0), metavar="N[:K]")
     serving.add_argument("--prompts", choices=["later", "soon", "forge", "never"])

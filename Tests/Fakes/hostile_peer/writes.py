@@ -23,11 +23,16 @@ class Writes:
             value = bytes(byte ^ 0x5A for byte in value) + b"?"
             print("garbled", flush=True)
         item["secret"] = (value, content_type)
-        item["modified"] = int(time.time())
+        item["modified"] = self.now()
         item["garbled"] = garbled
         item["drop_next_read"] = self.counts(self.arguments.drop_read_backs)
         self.searches_to_fail = self.arguments.fail_searches_after_write
         return True
+
+    def now(self):
+        """An item's time: whole seconds, as the real services count them; with --frozen-clock always
+        the same, so that every two items tie."""
+        return 1_700_000_000 if self.arguments.frozen_clock else int(time.time())
 
     def counts(self, writes):
         first, count = writes
@@ -80,7 +85,7 @@ class Writes:
             self.created += 1
             item_path = f"{COLLECTION_PATH}/{self.created}"
             # Times in seconds, as the real services count them.
-            now = int(time.time())
+            now = self.now()
             self.items[item_path] = {"created": now, "modified": now, "registration": self.connection.register_object(
                 item_path, self.info.interfaces[2], self.method, self.property, self.set_property)}
         self.items[item_path].update(attributes=attributes, label=label)

@@ -116,6 +116,19 @@ struct HostileBusTests {
         #expect(lines == ["set=2", "a=old", "items=1 accessible=WHEN_UNLOCKED"], "\(run.standardOutput) \(run.standardError)")
     }
 
+    /// Two items of one key made in the same second of the service's clock (the double's
+    /// `--frozen-clock`): which holds the key's value cannot be told, so the command and a
+    /// long-lived process both fail with `ERR_KEY_CHAIN`, saying to write the key again, rather
+    /// than guess; the next write leaves one item with its value. (With the tie taken for the
+    /// newest item, both read a value: checked.)
+    @Test func twoItemsOfAKeyFromTheSameSecondAreNeverGuessedBetween() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--frozen-clock", "--"]
+                                           + Subprocess.scenario("Hostile/same-second-items"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == ["get=2", "ERR_KEY_CHAIN", "says: write the key again", "token !ERR_KEY_CHAIN", "set=0", "token newest", "items=1"],
+                "\(run.standardOutput) \(run.standardError)")
+    }
+
     /// A process's writes wait at the service in bounded numbers, whichever path they take: 800
     /// at once on the double as keepassxc, which answers each `CreateItem` with a prompt (as
     /// KeePassXC does), hold at most 12 there (`NonBlockingWriteSlots.limit`, 4, and the 8
