@@ -47,6 +47,23 @@ struct ProviderTests {
         }
     }
 
+    /// With the default collection locked, a read without interaction fails at once as locked
+    /// (77, never "not found" and never the 60 s timeout), and checking, listing and
+    /// `isAvailable`, with interaction allowed, ask for no unlock dialog (no `Unlock` or `Prompt`
+    /// call on the bus). KWallet lists a locked wallet's items, so it checks and lists them;
+    /// KeePassXC hides a locked database's, so there checking and listing fail as locked too.
+    /// (GNOME Keyring: `DesktopPromptTests`, with a display that could show the dialog.)
+    @Test(arguments: [("kwallet", ["exists=0", "list=token"]), ("keepassxc", ["exists=77", "list="])])
+    func aLockedCollectionIsNeverUnlockedUnasked(provider: String, checked: [String]) async throws {
+        let (lines, outcome) = try await Self.run(provider, scenario: "Providers/locked-without-dialogs")
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        for line in ["set=0"] + checked + ["available=true", "unlock requests=0"] {
+            #expect(lines.contains(line), "missing line: \(line)\n\(context)")
+        }
+        let get = ScenarioOutput(outcome.standardOutput).command("get")
+        #expect(get?.status == 77 && (get?.milliseconds ?? .max) < 60_000, "\(context)")
+    }
+
     /// KeePassXC locks its database after a time without input, and KWallet closes its wallet
     /// after a time without use, each by itself rather than through the Secret Service.
     /// Remembering the collection's lock state (`LockStateMemory`) relies on each announcing it:
