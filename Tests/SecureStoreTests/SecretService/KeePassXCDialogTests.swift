@@ -32,6 +32,22 @@ struct KeePassXCDialogTests {
         }
     }
 
+    /// A read whose unlock window nobody answers fails with `ERR_TIMEOUT` at its timeout and
+    /// dismisses its prompt (`Prompt.Dismiss`), but KeePassXC keeps its window open (its prompt's
+    /// dismissal does not close it, unlike GNOME Keyring's dialog); the next read's unlock is
+    /// answered in that window, and that read gets the value.
+    @Test func aDialogLeftOpenPastTheTimeoutTimesOutAndServesTheNextRead() async throws {
+        let seconds = Int(TimeScale.seconds(5))
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/keepassxc-dialog-timeout", ["\(seconds)"],
+                                                     environment: ["SECURESTORE_PROVIDER": "keepassxc"])
+        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
+        let get = ScenarioOutput(outcome.standardOutput).command("get")
+        #expect(get?.status == 75, "\(context)")
+        #expect((get?.milliseconds ?? 0) >= seconds * 1000 - 100 && (get?.milliseconds ?? .max) < seconds * 2000, "\(context)")
+        #expect(Array(lines.drop { $0.hasPrefix("get=") }) == ["Prompt", "Dismiss", "windows afterwards=1", "read=0", "round 1 token: kept"], "\(context)")
+    }
+
     /// With a database without a recycle bin and deletes confirmed, each delete shows KeePassXC's
     /// "Delete entry?". Cancel fails the delete with `ERR_AUTHENTICATION_CANCELED` (the
     /// command's 78) and keeps the item, both through libsecret's prompt (the command) and in a
