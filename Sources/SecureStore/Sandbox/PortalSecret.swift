@@ -118,7 +118,9 @@ enum PortalSecret {
         case 1:
             throw SecureStoreError(.authenticationCanceled, "The desktop's keyring did not hand the sandbox keyring's key over: its unlock dialog was dismissed (Secret portal).")
         default:
-            throw unavailable("the portal could not get the key from the desktop's keyring")
+            // GNOME Keyring's backend answers a dismissed unlock dialog with an error, which the
+            // portal reports as any failure.
+            throw unavailable("the portal could not get the key from the desktop's keyring (none running, or locked and its unlock dialog dismissed)")
         }
     }
 

@@ -63,6 +63,17 @@ struct DesktopPromptTests {
         #expect(lines.contains("items=1"), "the hidden item was replaced, not duplicated")
     }
 
+    /// In a sandbox the key comes from the Secret portal, whose backend (gnome-keyring) shows the
+    /// keyring's unlock dialog. Cancel fails the call: gnome-keyring answers the portal with an
+    /// error, which the portal reports as any failure, so the call cannot tell a dismissal and
+    /// says `ERR_SERVICE_UNAVAILABLE`. The next call shows the dialog again, and with the password
+    /// it reads.
+    @Test func aDismissedUnlockDialogBehindThePortalFailsAndTheNextCallUnlocks() async throws {
+        let outcome = try await Subprocess.aroundSandboxOnDesktop(scenario: "Sandbox/portal-unlock-dialog")
+        #expect(Self.lines(outcome) == ["set=0", "cancelled=69 ERR_SERVICE_UNAVAILABLE", "unlocked=0 v"],
+                "\(outcome.standardOutput)\n\(outcome.standardError)")
+    }
+
     @Test func aWrongPasswordThenCancelLosesNothing() async throws {
         let outcome = try await Subprocess.onDesktop(scenario: "Desktop/wrong-password")
         let lines = Self.lines(outcome)

@@ -59,6 +59,13 @@ enum Subprocess {
         try await run([withSandbox, "--host"] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 
+    /// ``aroundSandbox(scenario:_:environment:)`` on a private X display, where the desktop
+    /// keyring's unlock dialog can appear (`$UNLOCK_DIALOG` drives it).
+    static func aroundSandboxOnDesktop(scenario name: String) async throws -> Outcome {
+        try await run([withDisplay, withSandbox, "--host"] + scenario(name),
+                      environment: scenarioEnvironment(["UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path]))
+    }
+
     /// `secret-tool ARGUMENTS`, tried up to three times while it fails with an error message, as
     /// `store_item` in Tests/Scenarios/lib.sh does: against KWallet, `secret-tool`'s own transfer
     /// session is now and then gone by its next call ("Can't find session", seen in CI), which
