@@ -140,6 +140,11 @@ until_recorded() {
   echo "never recorded: $marker" >&2
 }
 stop_monitor() { until_recorded end; kill "$monitor"; }
+# Waits up to 30 s (times the slowness factor) until the record holds N `Prompt.Prompt` calls.
+wait_for_prompt_calls() {
+  for _ in $(seq "$(scaled 300)"); do [ "$(grep -cE 'member=Prompt$' "$HOME/monitor")" -ge "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
 
 # Records the Secret portal's requests: `portal_requests` prints "requests=N" and, for a
 # failure's message, "trace: TIME MEMBER" for each request sent and each answer (`Response`).

@@ -18,7 +18,7 @@ echo "windows afterwards=$(windows_named "$dialog" | grep -c .)"
 "$LOCKED_KEYRING" --app $app --timeout "$(scaled 60)" token > "$HOME/read.txt" &
 read=$!
 # The password goes in once the second read has asked (its Prompt call), into the open window.
-for _ in $(seq "$(scaled 300)"); do [ "$(grep -cE 'member=Prompt$' "$HOME/monitor")" -ge 2 ] && break; sleep 0.1; done
+wait_for_prompt_calls 2
 stop_monitor
 id=$(wait_for_window "$dialog" 30) || { echo "no window"; exit 1; }
 xdotool windowfocus --sync "$id" type --delay 20 "$KEYRING_PASSWORD"

@@ -20,7 +20,7 @@ echo "dialogs while three reads wait: $(windows_named "$dialog" | grep -c .)"
 import -window "$id" "$1"
 xdotool windowfocus --sync "$id" key Escape
 # KeePassXC shows round two's dialog in the same window: wait for round two's Prompt call.
-for _ in $(seq "$(scaled 300)"); do [ "$(grep -cE 'member=Prompt$' "$HOME/monitor")" -ge 2 ] && break; sleep 0.1; done
+wait_for_prompt_calls 2
 id=$(wait_for_window "$dialog" 30) || { echo "no dialog in round two"; exit 1; }
 xdotool windowfocus --sync "$id" type --delay 20 "not-the-password"
 xdotool key Return

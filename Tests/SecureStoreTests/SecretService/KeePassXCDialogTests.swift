@@ -7,11 +7,16 @@ struct KeePassXCDialogTests {
     /// Where the test run leaves its screenshots of the dialogs.
     static let screenshots = Subprocess.packageRoot.appendingPathComponent(".build/screenshots")
 
-    static func run(_ scenario: String, screenshot: String) async throws -> (lines: [String], outcome: Subprocess.Outcome) {
-        try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
-        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/\(scenario)", [screenshots.appendingPathComponent(screenshot).path],
-                                                     environment: ["SECURESTORE_PROVIDER": "keepassxc"])
+    /// Runs the scenario `Desktop/NAME` against KeePassXC with `arguments`.
+    static func run(_ scenario: String, _ arguments: [String]) async throws -> (lines: [String], outcome: Subprocess.Outcome) {
+        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/\(scenario)", arguments, environment: ["SECURESTORE_PROVIDER": "keepassxc"])
         return (outcome.standardOutput.split(separator: "\n").map(String.init), outcome)
+    }
+
+    /// The path of the screenshot named `name`, its folder made.
+    static func screenshot(_ name: String) throws -> String {
+        try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
+        return screenshots.appendingPathComponent(name).path
     }
 
     /// Three reads of a locked database share KeePassXC's "Unlock Database" dialog: one is seen,
@@ -20,7 +25,7 @@ struct KeePassXCDialogTests {
     /// and the right one lets all three read. (Without the process's one shared unlock, each read
     /// asked: 6 prompts, checked.)
     @Test func concurrentReadsShareTheUnlockDialogCancelFailsThemAndThePasswordReads() async throws {
-        let (lines, outcome) = try await Self.run("keepassxc-unlock-dialog", screenshot: "keepassxc-unlock-dialog.png")
+        let (lines, outcome) = try await Self.run("keepassxc-unlock-dialog", [Self.screenshot("keepassxc-unlock-dialog.png")])
         let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
         #expect(lines.contains("dialogs while three reads wait: 1"), "\(context)")
         #expect(lines.contains("dialogs after a wrong password: 1"), "\(context)")
@@ -38,9 +43,7 @@ struct KeePassXCDialogTests {
     /// answered in that window, and that read gets the value.
     @Test func aDialogLeftOpenPastTheTimeoutTimesOutAndServesTheNextRead() async throws {
         let seconds = Int(TimeScale.seconds(5))
-        let outcome = try await Subprocess.onDesktop(scenario: "Desktop/keepassxc-dialog-timeout", ["\(seconds)"],
-                                                     environment: ["SECURESTORE_PROVIDER": "keepassxc"])
-        let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
+        let (lines, outcome) = try await Self.run("keepassxc-dialog-timeout", ["\(seconds)"])
         let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
         let get = ScenarioOutput(outcome.standardOutput).command("get")
         #expect(get?.status == 75, "\(context)")
@@ -55,7 +58,7 @@ struct KeePassXCDialogTests {
     /// item not read after the prompt, the command reported success for Cancel (libsecret's
     /// prompt returns its result whether dismissed or not): checked.
     @Test func aCancelledDeleteKeepsTheItemAndAConfirmedOneDeletesIt() async throws {
-        let (lines, outcome) = try await Self.run("keepassxc-delete-dialog", screenshot: "keepassxc-delete-dialog.png")
+        let (lines, outcome) = try await Self.run("keepassxc-delete-dialog", [Self.screenshot("keepassxc-delete-dialog.png")])
         #expect(lines == ["== cancel", "dialogs=1", "command=78", "dialogs=1", "b !ERR_AUTHENTICATION_CANCELED", "a=kept", "b=kept",
                           "== delete", "dialogs=1", "command=0", "dialogs=1", "b deleted", "a=none", "b=none"],
                 "\(outcome.standardOutput)\n\(outcome.standardError)")

@@ -59,11 +59,14 @@ enum Subprocess {
         try await run([withSandbox, "--host"] + scenario(name, arguments), environment: scenarioEnvironment(environment))
     }
 
+    /// Scripts/unlock-dialog, which drives the desktop keyring's unlock dialog.
+    static var unlockDialog: String { packageRoot.appendingPathComponent("Scripts/unlock-dialog").path }
+
     /// ``aroundSandbox(scenario:_:environment:)`` on a private X display, where the desktop
     /// keyring's unlock dialog can appear (`$UNLOCK_DIALOG` drives it).
     static func aroundSandboxOnDesktop(scenario name: String) async throws -> Outcome {
         try await run([withDisplay, withSandbox, "--host"] + scenario(name),
-                      environment: scenarioEnvironment(["UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path]))
+                      environment: scenarioEnvironment(["UNLOCK_DIALOG": unlockDialog]))
     }
 
     /// `secret-tool ARGUMENTS`, tried up to three times while it fails with an error message, as
@@ -227,7 +230,7 @@ enum Subprocess {
     static func onDesktop(scenario name: String, _ arguments: [String] = [], environment: [String: String?] = [:]) async throws -> Outcome {
         let desktop: [String: String?] = [
             "LOCKED_KEYRING": binDirectory.appendingPathComponent("LockedKeyring").path,
-            "UNLOCK_DIALOG": packageRoot.appendingPathComponent("Scripts/unlock-dialog").path,
+            "UNLOCK_DIALOG": unlockDialog,
         ]
         return try await run([withDisplay, withSecretService] + scenario(name, arguments),
                              environment: scenarioEnvironment(desktop.merging(environment) { $1 }))
