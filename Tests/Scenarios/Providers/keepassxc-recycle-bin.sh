@@ -10,9 +10,11 @@ restart_provider >/dev/null || exit 1
 printf 'deleted secret' | "$S" set gone --app $app --timeout 10
 "$S" delete gone --app $app --timeout 10; echo "delete=$?"
 "$S" exists gone --app $app --timeout 10; echo "exists=$?"
-for _ in $(seq 50); do
+# KeePassXC saves the delete a moment after it answered (the file still holds the entry where
+# the set put it until then): read until the save shows, for up to 10 s.
+for _ in $(seq "$(scaled 100)"); do
   entries=$(printf '%s\n' "$KEYRING_PASSWORD" | keepassxc-cli ls -R -f "$HOME/secrets.kdbx" 2>/dev/null | grep "$app")
-  [ -n "$entries" ] && break
+  grep -q "^Recycle Bin/" <<<"$entries" && break
   sleep 0.1
 done
 echo "entries=$entries"
