@@ -11,7 +11,7 @@
                         [--hold-garbled MS] [--refuse-writes FIRST:COUNT] [--bad-sessions FIRST:COUNT] [--name NAME]
                         [--drop-replies METHOD] [--fail-searches-after-write N] [--echo-changes MS]
                         [--silent-set-secret] [--refuse-attributes] [--collection-signals N] [--prompts WHEN]
-                        [--delete-prompts ANSWER] [--frozen-clock]
+                        [--delete-prompts ANSWER] [--forge-deletes] [--frozen-clock]
                         [--portal-version N]
       A fake Secret Service owning org.freedesktop.secrets: one unlocked collection, items kept in
       memory, secrets sent in encrypted sessions as libsecret negotiates them; announces each new
@@ -59,6 +59,9 @@
       dismissed, as older KeePassXC does when a person refuses its dialog; "dismiss" keeps it and
       completes as dismissed, as the specification has it and KeePassXC 2.7.4 does. Each prints "delete confirmed" or
       "delete refused".
+      --forge-deletes makes a refused delete's prompt lie first: another connection announces the
+      item deleted (ItemDeleted, to the caller and to everyone) before the service completes the
+      prompt. Prints "forged ItemDeleted".
       --forge-replies also delays the service's own SearchItems reply by a second.
       --locked-duplicate lists, in every search's locked paths, one more item of the key in a
       locked collection of its own, as a keyring another program filled would.
@@ -156,6 +159,7 @@ def main():
                          default=(0, 0), metavar="N[:K]")
     serving.add_argument("--prompts", choices=["later", "soon", "forge", "never"])
     serving.add_argument("--delete-prompts", choices=["yes", "no", "dismiss"])
+    serving.add_argument("--forge-deletes", action="store_true")
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
     arguments = parser.parse_args()

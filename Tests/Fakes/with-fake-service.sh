@@ -29,5 +29,8 @@ cat > "$directory/session.conf" <<CONF
 </busconfig>
 CONF
 
+# A home of its own, where scenarios keep their files: tests run side by side.
+mkdir "$directory/home"
+export HOME="$directory/home"
 export SECURESTORE_FAKE_DOUBLE="$here/hostile-peer.py" SECURESTORE_FAKE_DIRECTORY="$directory"
 exec dbus-run-session --config-file "$directory/session.conf" -- "$here/run-beside-double.sh" "${double[@]}" -- "$@"

@@ -1,7 +1,7 @@
 """The double's prompts, as KeePassXC answers CreateItem and Item.Delete with them."""
-from gi.repository import GLib
+from gi.repository import Gio, GLib
 
-from .bus import SERVICE_PATH
+from .bus import COLLECTION_PATH, SERVICE_PATH
 
 
 class Prompts:
@@ -16,7 +16,7 @@ class Prompts:
     def on_Prompt(self, path, arguments, invocation):
         invocation.return_value(None)
         if path in self.pending_deletes:
-            GLib.timeout_add(50, lambda: self.complete_delete_prompt(path))
+            GLib.timeout_add(50, lambda: self.complete_delete_prompt(path, invocation.get_sender()))
             return
         if self.arguments.prompts == "never":
             return
@@ -37,7 +37,7 @@ class Prompts:
                                     GLib.Variant("(bv)", (not made, GLib.Variant("o", made[0] if made else "/"))))
         return False
 
-    def complete_delete_prompt(self, prompt):
+    def complete_delete_prompt(self, prompt, caller):
         """--delete-prompts: "yes" deletes the item; "no" and "dismiss" keep it, saying "dismissed" only for
         "dismiss" (KeePassXC 2.7.4 says "dismissed" for a refusal; older KeePassXC's DeleteItemPrompt
         completes as not dismissed whatever the answer)."""
@@ -46,10 +46,24 @@ class Prompts:
         confirmed = self.arguments.delete_prompts == "yes"
         if confirmed and item_path in self.items:
             self.delete_item(item_path)
+        elif self.arguments.forge_deletes:
+            self.forge_deleted(item_path, caller)
         print("delete " + ("confirmed" if confirmed else "refused"), flush=True)
         self.connection.emit_signal(None, prompt, "org.freedesktop.Secret.Prompt", "Completed",
                                     GLib.Variant("(bv)", (self.arguments.delete_prompts == "dismiss", GLib.Variant("s", ""))))
         return False
+
+    def forge_deleted(self, item_path, caller):
+        """--forge-deletes: another connection announces the item deleted, to everyone and to
+        the prompt's caller, and the bus has passed that on before the prompt's Completed is sent."""
+        for destination in [None, caller]:
+            self.forger.emit_signal(destination, COLLECTION_PATH, "org.freedesktop.Secret.Collection", "ItemDeleted",
+                                    GLib.Variant("(o)", (item_path,)))
+        # The bus takes one connection's messages in order: once it answered this, it had
+        # routed the signals.
+        self.forger.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
+                              None, None, Gio.DBusCallFlags.NONE, 5000, None)
+        print("forged ItemDeleted", flush=True)
 
     def on_Dismiss(self, path, arguments, invocation):
         print("dismissed", flush=True)

@@ -119,5 +119,7 @@ class Writes:
         invocation.return_value(GLib.Variant("(o)", ("/",)))
 
     def delete_item(self, path):
+        """Deletes the item and announces it, as the real services do."""
         item = self.items.pop(path)
         self.connection.unregister_object(item["registration"])
+        self.announce("ItemDeleted", path)

@@ -93,6 +93,24 @@ struct HostileBusTests {
         #expect(lines == [command, reader, "a=\(left)", "b=\(left)"], "\(run.standardOutput) \(run.standardError)")
     }
 
+    /// A delete whose prompt the process hears complete counts as done without looking the item
+    /// up when the service announced the item deleted before completing the prompt (KeePassXC
+    /// does): no `Properties.Get` on the item after its `Delete`. Only the service's own
+    /// `ItemDeleted` counts: announced by another connection (the double's `--forge-deletes`,
+    /// broadcast and to the reader) before a refusal completes as not dismissed, as older
+    /// KeePassXC completes it, the item is looked up and the delete fails. (With any sender's
+    /// signal taken, the reader said `b deleted` and the item stayed: checked.)
+    @Test(arguments: [
+        (["--delete-prompts", "yes"], ["b deleted", "lookups=0", "b=none"]),
+        (["--delete-prompts", "no", "--forge-deletes"], ["b !ERR_AUTHENTICATION_CANCELED", "lookups=1", "b=kept"]),
+    ])
+    func aDeleteHeardFromTheServiceNeedsNoLookupAndAForgedOneCountsForNothing(double: [String], expected: [String]) async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc"] + double + ["--"]
+                                           + Subprocess.scenario("Hostile/heard-delete"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines == expected, "\(run.standardOutput) \(run.standardError)")
+    }
+
     /// On KeePassXC an overwrite with a new accessibility keeps its item and sets its attributes,
     /// so no delete asks a person (the double as keepassxc refusing every delete, and answering
     /// `CreateItem` with a prompt as KeePassXC does). Made as a new item, the old one's delete

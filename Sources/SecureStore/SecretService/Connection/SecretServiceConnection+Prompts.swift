@@ -56,9 +56,14 @@ extension SecretServiceConnection {
     /// `completeDeletion` without blocking a thread, where `hearsPrompts`: runs the prompt an
     /// `Item.Delete` of the item at `item` answered with; a dismissed prompt, or one after which
     /// the item is still there (older KeePassXC completes it as not dismissed whatever the person
-    /// answered), throws ``GLibError/deleteNotConfirmed``.
+    /// answered), throws ``GLibError/deleteNotConfirmed``. The service's `ItemDeleted` for the
+    /// item, heard before the prompt completed, says it is gone; only without it is the item
+    /// looked up.
     func completeDeletion(promptAt prompt: String, of item: String, timeout: Duration) async throws {
+        let deletion = ItemDeletionWatch(of: item)
+        defer { deletion.stop() }
         let dismissed = try await runPrompt(at: prompt, timeout: timeout).dismissed
+        if !dismissed, deletion.wasHeard { return }
         if !dismissed, try await !itemExists(at: item, timeout: timeout) { return }
         throw GLibError.deleteNotConfirmed
     }
