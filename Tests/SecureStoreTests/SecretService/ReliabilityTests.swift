@@ -87,9 +87,15 @@ struct ReliabilityTests {
     /// added or removed meanwhile are reported, and every key still there as changed, since its
     /// overwrite may have been among the signals dropped (the double sends 20,001 collection
     /// signals before the overwrite's own, while the stream waits for its first batch's answer).
+    /// Where the stream took the overflowed batch before the overwrite's own signal came (a
+    /// loaded machine), that signal reports the overwrite a second time, which the guarantee
+    /// allows: a repeat is the price, a lost report never is.
     @Test func anOverwriteAmongDroppedSignalsIsReported() async throws {
         let (lines, context) = try await watchOnTheDouble(["--collection-signals", "20001:2"], scenario: "dropped-signals")
-        #expect(lines == Self.storeOverwriteEnd, "\(context)")
+        let firstReport = lines.firstIndex(of: "changed k")
+        let withoutRepeat = lines.enumerated().filter { index, line in line != "changed k" || index == firstReport }.map(\.element)
+        #expect(withoutRepeat == Self.storeOverwriteEnd, "\(context)")
+        #expect(lines.filter { $0 == "changed k" }.count <= 2, "\(context)")
     }
 
     @Test(.tags(.everyProvider)) func aDaemonReplacedBetweenCallsIsUsedByTheNextCall() async throws {
