@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The provider's default collection locked through the Secret Service: a read without interaction,
 # then checking, listing and isAvailable with interaction allowed. Prints "get=STATUS
-# MILLISECONDS", "exists=STATUS", "list=KEYS", the probe's "available=...", and the calls that
+# MILLISECONDS", "exists=STATUS", "list=STATUS KEYS", the probe's "available=...", and the calls that
 # could show an unlock dialog ("unlock requests=N").
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -12,6 +12,6 @@ unlocked && { echo "the collection stayed unlocked"; exit 1; }
 start_unlock_monitor
 echo "get=$(timed "$S" get token --app $app --no-interaction --timeout 60)"
 "$S" exists token --app $app --timeout 60; echo "exists=$?"
-echo "list=$("$S" list --app $app --timeout 60)"
+keys=$("$S" list --app $app --timeout 60); echo "list=$?${keys:+ $keys}"
 "$PROBE" available --app $app --interaction
 unlock_requests

@@ -53,7 +53,7 @@ struct ProviderTests {
     /// call on the bus). KWallet lists a locked wallet's items, so it checks and lists them;
     /// KeePassXC hides a locked database's, so there checking and listing fail as locked too.
     /// (GNOME Keyring: `DesktopPromptTests`, with a display that could show the dialog.)
-    @Test(arguments: [("kwallet", ["exists=0", "list=token"]), ("keepassxc", ["exists=77", "list="])])
+    @Test(arguments: [("kwallet", ["exists=0", "list=0 token"]), ("keepassxc", ["exists=77", "list=77"])])
     func aLockedCollectionIsNeverUnlockedUnasked(provider: String, checked: [String]) async throws {
         let (lines, outcome) = try await Self.run(provider, scenario: "Providers/locked-without-dialogs")
         let context = "\(outcome.standardOutput)\n\(outcome.standardError)"
