@@ -27,6 +27,13 @@ reader_says() { echo "$1" >&"${READER[1]}"; local answer; IFS= read -r -t 60 ans
 ask() { local answer; answer=$(reader_says "get $1"); echo "${answer#"$1 "}"; }
 # shellcheck disable=SC2154
 stop_reader() { local pid=$READER_PID; eval "exec ${READER[1]}>&-"; wait "$pid"; }
+# Prints KEY's value in APP as the command reads it: the value, "none" when the key has no value
+# (exit 1), "!STATUS" for any other failure: `value_of KEY APP`.
+value_of() {
+  local value status
+  value=$("$S" get "$1" --app "$2" 2>/dev/null); status=$?
+  case $status in 0) echo "$value" ;; 1) echo none ;; *) echo "!$status" ;; esac
+}
 
 # Runs CMD in APP's sandbox: `in_sandbox APP CMD...` (Scripts/with-sandbox --host only).
 in_sandbox() { "$SECURESTORE_IN_SANDBOX" "$@"; }

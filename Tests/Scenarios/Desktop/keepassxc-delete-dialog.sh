@@ -50,6 +50,6 @@ for reply in cancel delete; do
   answer $reply & driver=$!
   reader_says "delete b"
   wait $driver
-  for key in a b; do echo "$key=$("$S" get $key --app $app 2>/dev/null || echo "none")"; done
+  for key in a b; do echo "$key=$(value_of $key $app)"; done
 done
 stop_reader

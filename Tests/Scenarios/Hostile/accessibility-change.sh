@@ -8,7 +8,7 @@
 app=change-accessibility
 printf old | "$S" set a --app $app
 printf new | "$S" set a --app $app --accessible AFTER_FIRST_UNLOCK; echo "set=$?"
-echo "a=$("$S" get a --app $app 2>/dev/null || echo "none")"
+echo "a=$(value_of a $app)"
 found=$(gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets \
   --method org.freedesktop.Secret.Service.SearchItems "{'application': '$app', 'key': 'a'}")
 mapfile -t paths < <(grep -o "/org/freedesktop/secrets/collection/[^']*" <<<"$found")

@@ -12,4 +12,4 @@ printf kept | "$S" set b --app $app
 coproc READER { "$PROBE" reader --app $app --timeout 10; }
 reader_says "delete b"
 stop_reader
-for key in a b; do echo "$key=$("$S" get $key --app $app 2>/dev/null || echo "none")"; done
+for key in a b; do echo "$key=$(value_of $key $app)"; done

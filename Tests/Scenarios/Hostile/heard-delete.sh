@@ -14,4 +14,4 @@ reader_says "delete b"
 stop_monitor
 stop_reader
 echo "lookups=$(grep -ac 'member=Get$' "$HOME/monitor")"
-echo "b=$("$S" get b --app $app 2>/dev/null || echo "none")"
+echo "b=$(value_of b $app)"
