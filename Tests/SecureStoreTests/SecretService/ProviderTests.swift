@@ -131,7 +131,7 @@ struct ProviderTests {
         let outcome = try await Subprocess.inPrivateKeyring(scenario: "Providers/new-process-calls", environment: ["SECURESTORE_PROVIDER": provider])
         let lines = outcome.standardOutput.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let connecting = "Properties.GetAll Service.OpenSession"
-        #expect(lines == ["miss: \(connecting) \(miss)", "hit: \(connecting) \(hit)", "new key: \(connecting) \(newKey)"],
+        #expect(lines == ["miss: 1 \(connecting) \(miss)", "hit: 0 \(connecting) \(hit)", "new key: 0 \(connecting) \(newKey)"],
                 "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
     }
 
