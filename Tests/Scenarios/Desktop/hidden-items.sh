@@ -3,7 +3,7 @@
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 printf 'old' | "$S" set token --app hidden-desktop-test
-kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
+kill_provider
 # Another accessibility: only a search after the unlock finds the old item to replace (same
 # attributes would be merged by the daemon anyway).
 printf 'new' | "$S" set token --app hidden-desktop-test --accessible AFTER_FIRST_UNLOCK &

@@ -2,7 +2,7 @@
 # GNOME Keyring started without a password in a fresh account: no login keyring.
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
-kill "$SECURESTORE_PROVIDER_PID"; sleep 0.5
+kill "$SECURESTORE_PROVIDER_PID"; wait_name_released
 rm -rf "$XDG_DATA_HOME/keyrings"
 gnome-keyring-daemon --foreground --components=secrets </dev/null >/dev/null 2>&1 &
 daemon=$!

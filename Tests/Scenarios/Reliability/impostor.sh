@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 printf v | "$S" set token --app impostor-test
 impersonate() {
-  kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
+  kill_provider
   "$PROBE" impostor > "$HOME/impostor.txt" &
   impostor=$!
   gdbus wait --session --timeout 5 org.freedesktop.secrets

@@ -14,7 +14,7 @@ echo "list=$("$S" list --app locked-test --no-interaction --timeout 60)"
 # A new daemon on the same keyring files, unlocked with the password: nothing was lost.
 gnome-keyring-daemon --replace --foreground --unlock --components=secrets < <(printf %s "$KEYRING_PASSWORD") >/dev/null 2>&1 &
 replacement=$!
-gdbus wait --session --timeout 5 org.freedesktop.secrets; sleep 0.3
+wait_for_owner $replacement || echo "the new daemon never took the name"
 echo "after-unlock=$("$S" get token --app locked-test --no-interaction)"
 "$S" exists fresh --app locked-test; echo "fresh-exists=$?"
 kill -KILL $replacement

@@ -3,7 +3,7 @@
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
 printf 'kept' | "$S" set token --app hidden-test
-kill -KILL "$SECURESTORE_PROVIDER_PID"; sleep 0.3
+kill_provider
 "$S" get token --app hidden-test --no-interaction; echo "get=$?"
 "$S" get token --app hidden-test --no-interaction; echo "get-again=$?"
 "$S" exists token --app hidden-test --no-interaction; echo "exists=$?"
