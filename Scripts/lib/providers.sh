@@ -19,15 +19,19 @@ wait_unlocked() {
   return 1
 }
 
-# Waits up to 5 s until nobody owns org.freedesktop.secrets (a stopped provider lets go late).
-wait_name_released() {
-  for _ in $(seq 50); do
+# Waits up to TENTHS tenths of a second until the bus answers METHOD about
+# org.freedesktop.secrets with exactly ANSWER: `until_the_bus_says METHOD ANSWER TENTHS`.
+until_the_bus_says() {
+  for _ in $(seq "$3"); do
     gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-      --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q false && return 0
+      --method "org.freedesktop.DBus.$1" org.freedesktop.secrets 2>/dev/null | grep -qx "$2" && return 0
     sleep 0.1
   done
   return 1
 }
+
+# Waits up to 5 s until nobody owns org.freedesktop.secrets (a stopped provider lets go late).
+wait_name_released() { until_the_bus_says NameHasOwner "(false,)" 50; }
 
 start_gnome_keyring() {
   # --foreground, then kill: a --daemonize-d daemon can outlive its bus. The password arrives

@@ -77,15 +77,7 @@ kill_provider() { kill -KILL "$SECURESTORE_PROVIDER_PID"; wait_name_released; }
 
 # Waits up to 10 s (times the slowness factor) until process PID owns org.freedesktop.secrets, as
 # a daemon started with --replace comes to: `wait_for_owner PID`.
-wait_for_owner() {
-  for _ in $(seq "$(scaled 100)"); do
-    gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
-      --method org.freedesktop.DBus.GetConnectionUnixProcessID org.freedesktop.secrets 2>/dev/null |
-      grep -qx "(uint32 $1,)" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+wait_for_owner() { until_the_bus_says GetConnectionUnixProcessID "(uint32 $1,)" "$(scaled 100)"; }
 
 # Starts a new, unlocked gnome-keyring-daemon on the same keyring files as $replacement (for the
 # scenario to kill at its end) and prints "restarted" once it serves.
