@@ -43,12 +43,12 @@ start_gnome_keyring() {
 }
 
 # Opens the database made by provider-session ($HOME/secrets.kdbx) with its password, on Qt's
-# $keepassxc_platform: offscreen unless set (xcb shows KeePassXC's windows on $DISPLAY).
+# $provider_platform: offscreen unless set (xcb shows KeePassXC's windows on $DISPLAY).
 start_keepassxc() {
   # KeePassXC runs one instance per temporary folder (its lock and socket live there): sessions
   # side by side, and one killed without its clean-up, would each stop the next from starting.
   mkdir -p "$HOME/tmp"
-  TMPDIR="$HOME/tmp" QT_QPA_PLATFORM="${keepassxc_platform:-offscreen}" keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
+  TMPDIR="$HOME/tmp" QT_QPA_PLATFORM="${provider_platform:-offscreen}" keepassxc --pw-stdin "$HOME/secrets.kdbx" < <(printf "%s\n" "$KEYRING_PASSWORD") >/dev/null 2>&1 &
   provider_pid=$!
   gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="keepassxc did not take org.freedesktop.secrets"; return 1; }
   # It owns the name before it has opened the database: wait until the collection is unlocked.
@@ -56,8 +56,9 @@ start_keepassxc() {
 }
 
 # Serves the wallet made by a first start (see provider-session), unlocked.
+# $provider_platform as for KeePassXC (xcb shows kwalletd5's unlock dialog on $DISPLAY).
 start_kwallet() {
-  provider_pid=$(python3 "$SECURESTORE_PROVIDERS_DIR/start-kwalletd5.py") || { failure="kwalletd5 did not start"; return 1; }
+  provider_pid=$(QT_QPA_PLATFORM="${provider_platform:-offscreen}" python3 "$SECURESTORE_PROVIDERS_DIR/start-kwalletd5.py") || { failure="kwalletd5 did not start"; return 1; }
   gdbus wait --session --timeout 60 org.freedesktop.secrets || { failure="kwalletd5 did not take org.freedesktop.secrets"; return 1; }
   # It reports the open wallet as locked until asked to unlock; with "Prompt on Open=false"
   # the prompt completes without a dialog.

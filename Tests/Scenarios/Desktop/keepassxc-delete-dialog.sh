@@ -16,7 +16,7 @@ rm -f "$HOME/secrets.kdbx"
 printf "%s\n%s\n" "$KEYRING_PASSWORD" "$KEYRING_PASSWORD" |
   keepassxc-cli import -q -p -t 100 "$HOME/no-recycle-bin.xml" "$HOME/secrets.kdbx" >/dev/null 2>&1 || { echo "no database"; exit 1; }
 sed -i 's/^ConfirmDeleteItem=.*/ConfirmDeleteItem=true/' "$XDG_CONFIG_HOME/keepassxc/keepassxc.ini"
-keepassxc_platform=xcb restart_provider >/dev/null || exit 1
+provider_platform=xcb restart_provider >/dev/null || exit 1
 
 dialog='^Delete entry\?$'
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# KeePassXC on the display, its database locked: a read whose unlock window nobody answers within
-# its timeout, then a read whose unlock is answered in the window that is still open.
-# `keepassxc-dialog-timeout.sh SECONDS`. Prints "get=STATUS MILLISECONDS", the Prompt calls
-# ("Prompt" and "Dismiss" lines), the unlock windows open afterwards, and the second read.
+# KeePassXC or kwalletd5 ($SECURESTORE_PROVIDER) on the display, its database or wallet locked: a
+# read whose unlock dialog nobody answers within its timeout, then a read whose unlock is answered
+# in the dialog that is still open. `provider-dialog-timeout.sh SECONDS`. Prints
+# "get=STATUS MILLISECONDS", the Prompt calls ("Prompt" and "Dismiss" lines), the unlock dialogs
+# open afterwards, and the second read.
 # shellcheck source=Tests/Scenarios/lib.sh
 . "$(dirname "$0")/../lib.sh"
-app=kp-timeout
-dialog='^Unlock Database - KeePassXC$'
-keepassxc_platform=xcb restart_provider >/dev/null || exit 1
+app="dialog-timeout"
+dialog=$(provider_dialog)
+provider_platform=xcb restart_provider >/dev/null || exit 1
 printf kept | "$S" set token --app $app
 lock_default
 start_monitor "type='method_call',interface='org.freedesktop.Secret.Prompt'"
