@@ -162,6 +162,8 @@ def main():
     serving.add_argument("--forge-deletes", action="store_true")
     serving.add_argument("--locked-duplicate", action="store_true")
     serving.add_argument("--late-collection", type=int, default=0, metavar="N")
+    serving.add_argument("--silent-lock-after", type=int, default=0, metavar="N",
+                         help="lock after answering the Nth GetSecrets without a signal: items gone, searches held")
     arguments = parser.parse_args()
     {"forge": forge, "serve": serve}[arguments.command](arguments)
 

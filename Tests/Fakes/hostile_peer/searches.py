@@ -18,6 +18,9 @@ class Searches:
             self.connection.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ReleaseName",
                                       GLib.Variant("(s)", (SERVICE,)), None, Gio.DBusCallFlags.NONE, -1, None)
             print("handed over", flush=True)
+        if self.silently_locked:
+            self.dropped.append(invocation)  # held until an unlock nobody asks for, as KeePassXC holds it
+            return
         wanted = arguments[0]
         found = [item_path for item_path, item in self.items.items()
                  if all(item["attributes"].get(name) == value for name, value in wanted.items())]
@@ -40,7 +43,8 @@ class Searches:
         holds_items = (path == LATE_COLLECTION) == self.late_collection_open
         found = [item_path for item_path, item in self.items.items()
                  if holds_items and all(item["attributes"].get(name) == value for name, value in arguments[0].items())]
-        invocation.return_value(GLib.Variant("(ao)", ([] if self.arguments.stays_locked else found,)))
+        hidden = self.arguments.stays_locked or self.silently_locked
+        invocation.return_value(GLib.Variant("(ao)", ([] if hidden else found,)))
 
     def on_Unlock(self, path, arguments, invocation):
         """Says every object is unlocked, without a prompt (with --stays-locked, falsely), or
@@ -51,6 +55,8 @@ class Searches:
         paths, session = arguments
         if self.arguments.vanishing_secrets:
             raise LookupError("No such item (it was replaced)")
+        if self.silently_locked:
+            raise LookupError("No such item (the database is locked)")
         dropping = [item_path for item_path in paths if self.items.get(item_path, {}).get("drop_next_read")]
         if dropping:
             for item_path in dropping:
@@ -65,6 +71,12 @@ class Searches:
             elif item_path in self.items:
                 answer[item_path] = self.encrypt(session, *self.items[item_path]["secret"])
         reply = GLib.Variant("(a{o(oayays)})", (answer,))
+        self.secrets_read += 1
+        if self.secrets_read == self.arguments.silent_lock_after:
+            # Locks after this answer, as KeePassXC's idle lock can: its items gone and its
+            # searches held before any signal says so (here, none ever does).
+            self.silently_locked = True
+            print("locked silently", flush=True)
         if self.arguments.hold_garbled and any(self.items.get(item_path, {}).get("garbled") for item_path in answer):
             GLib.timeout_add(self.arguments.hold_garbled, lambda: invocation.return_value(reply) and False)
         else:

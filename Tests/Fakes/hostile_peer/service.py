@@ -69,6 +69,8 @@ class FakeService(Sessions, Searches, Writes, Prompts):
         self.handed_over = False
         self.collection_searches = 0
         self.late_collection_open = False
+        self.secrets_read = 0
+        self.silently_locked = False
         # A session some other client opened, with a key this one never shares.
         self.foreign_sessions = {f"{SERVICE_PATH}/session/s1"} if arguments.foreign_session else set()
         for session in self.foreign_sessions:
@@ -87,7 +89,7 @@ class FakeService(Sessions, Searches, Writes, Prompts):
                     "Locked": GLib.Variant("b", False), "Created": GLib.Variant("t", item["created"]),
                     "Modified": GLib.Variant("t", item["modified"])}.get(name)
         collections = [COLLECTION_PATH] + ([LATE_COLLECTION] if self.late_collection_open else [])
-        return {"Collections": GLib.Variant("ao", collections), "Locked": GLib.Variant("b", self.arguments.stays_locked),
+        return {"Collections": GLib.Variant("ao", collections), "Locked": GLib.Variant("b", self.arguments.stays_locked or self.silently_locked),
                 "Label": GLib.Variant("s", "Login"), "Items": GLib.Variant("ao", list(self.items))}.get(name)
 
     def set_property(self, connection, sender, path, interface, name, value):

@@ -207,6 +207,19 @@ struct HostileBusTests {
         #expect(run.standardOutput.split(separator: "\n").map(String.init) == expected, "\(run.standardOutput)\n\(run.standardError.suffix(2000))")
     }
 
+    /// A KeePassXC that locks without announcing it first (its lock after inactivity hid its
+    /// items before its signal, once in CI): a long-lived reader whose remembered item is gone
+    /// reads `Locked` again rather than trust the state it remembers, and answers as locked at
+    /// once, never with a held search's timeout; so does its next miss. (Trusting the remembered
+    /// state, both reads were `ERR_TIMEOUT`: checked.)
+    @Test func aLockAnnouncedLateReadsAsLockedNotAsATimeout() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--name", "keepassxc", "--silent-lock-after", "2", "--"]
+                                           + Subprocess.scenario("Hostile/silent-lock"), environment: Subprocess.scenarioEnvironment([:]))
+        let lines = run.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.contains("before=kept kept") && lines.contains { $0.hasPrefix("remembered=1 ") }, "the second read used the remembered item: \(run.standardOutput)")
+        #expect(lines.contains("after=!ERR_INTERACTION_NOT_ALLOWED !ERR_INTERACTION_NOT_ALLOWED"), "\(run.standardOutput)\n\(run.standardError.suffix(2000))")
+    }
+
     @Test(arguments: [("get", ["the value", "get=0"]), ("exists", ["exists=0", "the value", "get=0"]),
                       ("delete", ["delete=0", "get=1"]), ("set", ["set=0", "new value", "get=0"])])
     func aKeePassXCDatabaseOpenedDuringASearchIsSearchedToo(operation: String, expected: [String]) async throws {

@@ -9,7 +9,9 @@ import Synchronization
 /// collection signal (`CollectionChanged`) or `NameOwnerChanged` before
 /// the service answers the next call, and the bus filter counts a signal before it hands over
 /// any reply that came after it. So a state recalled after a reply was true when the service
-/// sent that reply; any doubt costs one `Locked` read, never a wrong answer.
+/// sent that reply; any doubt costs one `Locked` read, never a wrong answer. KeePassXC's lock
+/// after inactivity can hide its items before its signal, so a remembered item found gone
+/// voids the state too (`forget()`).
 final class LockStateMemory: Sendable {
     private struct Known {
         var isLocked: Bool
@@ -33,6 +35,13 @@ final class LockStateMemory: Sendable {
         }
         if state != nil { Self.recalls.add(1, ordering: .relaxed) }
         return state
+    }
+
+    /// Forgets the state, so that the next call reads it: for when an item a read remembered is
+    /// gone or locked, which may be a lock the service has not announced yet (KeePassXC's lock
+    /// after inactivity hides its items before its signal).
+    func forget() {
+        known.withLock { $0 = nil }
     }
 
     /// Remembers `isLocked`, read by a call started at `generation`, unless a collection signal

@@ -193,6 +193,8 @@ extension SecretServiceBackend {
         } catch let error as GLibError where !ServiceErrors.isTimeout(error) && !ServiceErrors.needsNewConnection(error) {
             // Gone or locked meanwhile: search.
         }
+        // Perhaps a lock not announced yet: the search reads `Locked` rather than trust it.
+        connection.lockState.forget()
         connection.itemPaths.forget(selection)
         return nil
     }
