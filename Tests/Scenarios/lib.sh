@@ -49,10 +49,6 @@ wait_for_dialog() {
   "$UNLOCK_DIALOG" wait "$(awk -v s="$1" -v f="${SECURESTORE_TEST_TIME_SCALE:-1}" 'BEGIN { printf "%d", s * f }')" >/dev/null
 }
 
-# A provider's own windows (KeePassXC's, kwalletd5's), with the provider on the display
-# (Scripts/with-display, `provider_platform=xcb restart_provider`): `windows_named REGEX` lists
-# the visible ones whose title matches; `wait_for_window REGEX SECONDS` waits up to SECONDS
-# (times the slowness factor) for one and prints its id once drawn.
 # The title of the provider's own unlock dialog, as a regular expression: `provider_dialog`.
 provider_dialog() {
   case $SECURESTORE_PROVIDER in
@@ -61,6 +57,11 @@ provider_dialog() {
   *) echo "no dialog of its own: $SECURESTORE_PROVIDER" >&2; return 1 ;;
   esac
 }
+
+# A provider's own windows (KeePassXC's, kwalletd5's), with the provider on the display
+# (Scripts/with-display, `provider_platform=xcb restart_provider`): `windows_named REGEX` lists
+# the visible ones whose title matches; `wait_for_window REGEX SECONDS` waits up to SECONDS
+# (times the slowness factor) for one and prints its id once drawn.
 windows_named() { xdotool search --onlyvisible --name "$1" 2>/dev/null || true; }
 wait_for_window() {
   local id
