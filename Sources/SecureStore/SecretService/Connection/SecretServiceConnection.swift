@@ -51,7 +51,8 @@ final class SecretServiceConnection: @unchecked Sendable {
     }
 
     /// Connects to the Secret Service on the session bus and opens a transfer session.
-    init(cancellation: GCancellation) throws(GLibError) {
+    /// `whenServiceOpened` runs right after the transfer session opened (tests cancel there).
+    init(cancellation: GCancellation, whenServiceOpened: () -> Void = {}) throws(GLibError) {
         let bus = try Self.sessionBus(cancellation)
         defer { g_object_unref(UnsafeMutableRawPointer(bus)) }
         // The signals' rules, the service's owner and its program are asked while the proxy
@@ -59,7 +60,11 @@ final class SecretServiceConnection: @unchecked Sendable {
         let remembers = Self.remembersBetweenCalls.load(ordering: .relaxed)
         let (service, watching, replies) = try SecretServiceSignals.watch(
             bus, cancellation, selecting: remembers ? .all : .owner, alongWith: Self.providerQuestions
-        ) { () throws(GLibError) in try Self.openService(on: bus, cancellation) }
+        ) { () throws(GLibError) in
+            let service = try Self.openService(on: bus, cancellation)
+            whenServiceOpened()
+            return service
+        }
         self.service = service
         openedWith = g_dbus_proxy_get_name_owner(UnsafeMutableRawPointer(service).assumingMemoryBound(to: GDBusProxy.self)).map { owner in
             defer { g_free(owner) }
@@ -79,8 +84,11 @@ final class SecretServiceConnection: @unchecked Sendable {
         remembersItemPaths = remembers
             && (ProviderQuirks.signalsAnnounceEveryChange(provider) || ProviderQuirks.rememberedReadsCheckAttributes(provider))
         remembersLockState = remembers && ProviderQuirks.signalsAnnounceLockChanges(provider)
+        // Checked once every property is set, so that deinit releases the proxy. GDBus ends
+        // every reply not yet handed over when the call was cancelled as cancelled: such a
+        // reply says nothing of the bus's rules or the provider's names, so the call ends here.
+        if cancellation.isCancelled { throw cancellation.cancelledError }
         // Without the signals nothing tells who owns the service, so no reply could be trusted.
-        // Checked once every property is set, so that deinit releases the proxy.
         guard watching else {
             throw GLibError(domain: GLibError.dbus, code: Int32(bitPattern: G_DBUS_ERROR_LIMITS_EXCEEDED.rawValue),
                             message: "The session bus refused to deliver the Secret Service's signals")
@@ -160,7 +168,10 @@ final class SecretServiceConnection: @unchecked Sendable {
     /// ``BlockingWorkers``.
     static func watchSignals(_ cancellation: GCancellation) throws(GLibError) -> HeldBusConnection? {
         let held = HeldBusConnection(taking: try sessionBus(cancellation))
-        return SecretServiceSignals.watch(held.bus, cancellation) ? held : nil
+        let watching = SecretServiceSignals.watch(held.bus, cancellation)
+        // A rule's reply that the cancellation ended is no refusal.
+        if cancellation.isCancelled { throw cancellation.cancelledError }
+        return watching ? held : nil
     }
 
     /// GLib's shared session-bus connection (a reference the caller releases), with the reply
