@@ -170,6 +170,20 @@ wait_for_prompt_calls() {
   for _ in $(seq "$(scaled 300)"); do [ "$(grep -cE 'member=Prompt$' "$HOME/monitor")" -ge "$1" ] && return 0; sleep 0.1; done
   return 1
 }
+# Waits up to 30 s (times the slowness factor) until the record holds the answers to N calls of
+# the method MEMBER: `wait_for_answers MEMBER N`. The monitor must record the calls and every
+# method return and error (an answer is known by its destination and reply serial).
+wait_for_answers() {
+  for _ in $(seq "$(scaled 300)"); do [ "$(answers "$1")" -ge "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+answers() {
+  awk -v member="member=$1" '
+    function field(name,  i) { for (i = 1; i <= NF; i++) if (index($i, name "=") == 1) return substr($i, length(name) + 2) }
+    /^method call / && $NF == member { calls[field("sender") " " field("serial")] = 1 }
+    /^(method return|error) / && ((field("destination") " " field("reply_serial")) in calls) { answered++ }
+    END { print answered + 0 }' "$HOME/monitor"
+}
 
 # Records the Secret portal's requests: `portal_requests` prints "requests=N" and, for a
 # failure's message, "trace: TIME MEMBER" for each request sent and each answer (`Response`).

@@ -10,14 +10,22 @@ app=unlock-dialog
 dialog=$(provider_dialog)
 
 # Types a wrong password into the dialog ID and returns once the provider has answered it.
-# KeePassXC shows its error in the same window. kwalletd5 hides its dialog to try the password
-# and shows it again, saying so: xev reports the window's unmap and map (xev says nothing when it
-# starts, so the window is nudged until xev reports the move).
+# KeePassXC tries it with its database file open, in its main thread, and shows its error in the
+# same window as soon as it has closed the file; strace reports the close, and keys typed after
+# it reach the form again. kwalletd5 hides its dialog to try the password and shows it again,
+# saying so: xev reports the window's unmap and map (xev says nothing when it starts, so the
+# window is nudged until xev reports the move).
 type_wrong_password() {
   if [ "$SECURESTORE_PROVIDER" = keepassxc ]; then
+    local tracer
+    strace -qq -o "$HOME/unlock-trace" -p "$provider_now" -e trace=openat,close &
+    tracer=$!
+    for _ in $(seq "$(scaled 100)"); do [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$provider_now/status")" != 0 ] && break; sleep 0.1; done
     xdotool windowfocus --sync "$1" type --delay 20 "not-the-password"
     xdotool key Return
-    sleep 1
+    for _ in $(seq "$(scaled 300)"); do database_closed "$HOME/unlock-trace" && break; sleep 0.1; done
+    kill "$tracer"; wait "$tracer"
+    database_closed "$HOME/unlock-trace" || { echo "the password was never tried"; exit 1; }
     return
   fi
   local events step X Y
@@ -36,6 +44,13 @@ type_wrong_password() {
     sleep 0.1
   done
   kill "$events"
+}
+
+# True once the strace record TRACE holds the database file opened and then closed.
+database_closed() {
+  awk '/^openat\(.*secrets\.kdbx".*= [0-9]+$/ { fd = $NF; next }
+       fd != "" && index($0, "close(" fd ")") == 1 { closed = 1 }
+       END { exit !closed }' "$1"
 }
 
 provider_platform=xcb restart_provider >/dev/null || exit 1

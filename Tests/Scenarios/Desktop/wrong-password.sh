@@ -4,14 +4,18 @@
 . "$(dirname "$0")/../lib.sh"
 printf 'kept' | "$S" set token --app desktop-test
 lock_login
+# gnome-keyring shows each question through its prompter's PerformPrompt, which answers once the
+# dialog asks: a second one answered is the dialog asking again after the wrong password.
+start_monitor "type='method_call',member='PerformPrompt'" "type='method_return'" "type='error'"
 "$LOCKED_KEYRING" --app desktop-test --rounds 2 token > "$HOME/rounds.txt" &
 reader=$!
 wait_for_dialog 15 || exit 1
 "$UNLOCK_DIALOG" type not-the-password
-sleep 1.5
+wait_for_answers PerformPrompt 2 || { echo "the dialog never asked again"; exit 1; }
 echo "dialogs after a wrong password: $("$UNLOCK_DIALOG" count)"
 "$UNLOCK_DIALOG" cancel
 wait_for_dialog 15 || exit 1
 "$UNLOCK_DIALOG" type "$KEYRING_PASSWORD"
 wait $reader
+stop_monitor
 cat "$HOME/rounds.txt"

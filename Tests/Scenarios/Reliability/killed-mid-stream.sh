@@ -11,7 +11,7 @@ for _ in $(seq 600); do [ -e "$HOME/ready" ] && break; sleep 0.1; done
 kill -KILL "$SECURESTORE_PROVIDER_PID"
 for _ in $(seq 600); do [ -e "$HOME/felt" ] && break; sleep 0.1; done
 start_new_daemon
-sleep 0.5
+wait_unlocked || echo "the new daemon never unlocked its keyring"
 touch "$HOME/resume"
 wait $writer; echo "probe-exit=$?"
 cat "$HOME/probe.txt"
