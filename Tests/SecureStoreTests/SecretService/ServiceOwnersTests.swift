@@ -110,6 +110,27 @@ struct ServiceOwnersTests {
         release(question, forged, real)
     }
 
+    /// In a Flatpak sandbox xdg-dbus-proxy answers the bus's questions about names the app may
+    /// not see itself, with `NameHasNoOwner` and no sender (no peer can send without one: the
+    /// bus stamps what it routes). Such an answer is the bus's; dropped, it left the question
+    /// unanswered, and every connection opened in a sandbox waited out its timeout.
+    @Test func anAnswerWithoutASenderIsTheBussOwn() {
+        learn(owner: ":1.5", serial: 60)
+        let hidden = g_dbus_message_new_method_call(ServiceOwners.busName, "/org/freedesktop/DBus", ServiceOwners.busName, "GetNameOwner")!
+        g_dbus_message_set_body(hidden, GLibValues.tuple([g_variant_new_string("org.kde.kwalletd5")]))
+        g_dbus_message_set_serial(hidden, 61)
+        ServiceOwners.sending(hidden, on: bus)
+        let proxys = g_dbus_message_new_method_error_literal(hidden, "org.freedesktop.DBus.Error.NameHasNoOwner", "org.freedesktop.DBus.Error.NameHasNoOwner")!
+        #expect(ServiceOwners.admits(reply: proxys, on: bus))
+        // The service's own name hidden too: no owner, as the bus would say.
+        let question = ownerQuestion(serial: 62)
+        ServiceOwners.sending(question, on: bus)
+        let noOwner = g_dbus_message_new_method_error_literal(question, "org.freedesktop.DBus.Error.NameHasNoOwner", "org.freedesktop.DBus.Error.NameHasNoOwner")!
+        #expect(ServiceOwners.admits(reply: noOwner, on: bus))
+        #expect(ServiceOwners.owner(on: bus) == nil)
+        release(hidden, proxys, question, noOwner)
+    }
+
     /// A call addressed to the unique name of the daemon a connection was opened with is
     /// checked as one to the service, also once that daemon lost the name: only it, the owner
     /// now, or the bus may answer.

@@ -134,9 +134,13 @@ enum ServiceOwners {
     /// that does not come from the bus. The bus's answer is learnt here: every reply
     /// and signal passes the filter in bus order, so the answer is the newest word on the owner
     /// when it arrives, and later changes come as `NameOwnerChanged` after it.
+    ///
+    /// A reply without a sender is the bus's: the bus stamps every message it routes, so only
+    /// the other end of the socket sends one, the bus or a proxy standing in for it (in a
+    /// Flatpak sandbox xdg-dbus-proxy answers so for the names the app may not see).
     static func admits(reply message: OpaquePointer, on bus: OpaquePointer) -> Bool {
         let serial = g_dbus_message_get_reply_serial(message)
-        let sender = g_dbus_message_get_sender(message).map { String(cString: $0) }
+        let sender = g_dbus_message_get_sender(message).map { String(cString: $0) } ?? busName
         return connections.withLock { connections in
             guard var connection = connections[key(bus)] else { return true }
             if connection.ownerQuestions.contains(serial) {
@@ -153,7 +157,7 @@ enum ServiceOwners {
                 return true
             }
             guard let call = connection.calls[serial] else { return true }
-            guard sender == busName || (sender != nil && (sender == call || sender == connection.owner)) else { return false }
+            guard sender == busName || sender == call || sender == connection.owner else { return false }
             connection.calls[serial] = nil
             connections[key(bus)] = connection
             return true
