@@ -17,15 +17,16 @@ dialog=$(provider_dialog)
 # window is nudged until xev reports the move).
 type_wrong_password() {
   if [ "$SECURESTORE_PROVIDER" = keepassxc ]; then
-    local tracer
+    local tracer before
     strace -qq -o "$HOME/unlock-trace" -p "$provider_now" -e trace=openat,close &
     tracer=$!
     for _ in $(seq "$(scaled 100)"); do [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$provider_now/status")" != 0 ] && break; sleep 0.1; done
     xdotool windowfocus --sync "$1" type --delay 20 "not-the-password"
+    before=$(wc -l < "$HOME/unlock-trace")
     xdotool key Return
-    for _ in $(seq "$(scaled 300)"); do database_closed "$HOME/unlock-trace" && break; sleep 0.1; done
+    for _ in $(seq "$(scaled 300)"); do database_closed "$HOME/unlock-trace" "$before" && break; sleep 0.1; done
     kill "$tracer"; wait "$tracer"
-    database_closed "$HOME/unlock-trace" || { echo "the password was never tried"; exit 1; }
+    database_closed "$HOME/unlock-trace" "$before" || { echo "the password was never tried"; exit 1; }
     return
   fi
   local events step X Y
@@ -46,11 +47,12 @@ type_wrong_password() {
   kill "$events"
 }
 
-# True once the strace record TRACE holds the database file opened and then closed.
+# True once the strace record TRACE, after its first SKIP lines, holds the database file opened
+# and then closed: `database_closed TRACE SKIP`.
 database_closed() {
-  awk '/^openat\(.*secrets\.kdbx".*= [0-9]+$/ { fd = $NF; next }
+  tail -n "+$(( $2 + 1 ))" "$1" | awk '/^openat\(.*secrets\.kdbx".*= [0-9]+$/ { fd = $NF; next }
        fd != "" && index($0, "close(" fd ")") == 1 { closed = 1 }
-       END { exit !closed }' "$1"
+       END { exit !closed }'
 }
 
 provider_platform=xcb restart_provider >/dev/null || exit 1
