@@ -30,12 +30,22 @@ after() {
   failed=$((failed + 1)); echo "change failed: round $round $4" >&2
   expect=$(stored "$2")
 }
-# Reads twice; reports the operation, never the values.
+# Reads twice; reports the operation, never the values. After another client's write of a
+# secret (`check KEY EXPECT OPERATION by-secret-tool`), a read that differs from what the write
+# reported but agrees with what another client reads now is the keyring's state: the write did
+# not land as reported (KWallet's broken key exchange, KDE bug 514194, can store other bytes
+# than secret-tool sent and still answer success), counted with the failed changes.
 check() {
-  local got
+  local got held
   for read in 1 2; do
     got=$(ask "$1"); checks=$((checks + 1))
-    [ "$got" = "$2" ] || { stale=$((stale + 1)); echo "unexpected: round $round after $3, read $read" >&2; }
+    [ "$got" = "$2" ] && continue
+    if [ "${4:-}" = by-secret-tool ] && held=$(stored "$1") && [ "$got" = "$held" ]; then
+      failed=$((failed + 1)); echo "change did not land as reported: round $round $3" >&2
+      set -- "$1" "$held" "$3" "$4"
+      continue
+    fi
+    stale=$((stale + 1)); echo "unexpected: round $round after $3, read $read" >&2
   done
 }
 
@@ -54,9 +64,9 @@ overwrite_elsewhere() {
 for round in $(seq 1 "${ROUNDS:-300}"); do
   key=k$((round % 4))
   store_item $app $key "a$round" WHEN_UNLOCKED; after $? $key "a$round" "secret-tool store"; changed
-  check $key "$expect" "secret-tool store"
+  check $key "$expect" "secret-tool store" by-secret-tool
   overwrite_elsewhere $key "o$round"; after $? $key "o$round" "another client's overwrite"; changed
-  check $key "$expect" "another client's overwrite"
+  check $key "$expect" "another client's overwrite" "$([ "$provider" != keepassxc ] && echo by-secret-tool)"
   printf %s "b$round" | "$S" set $key --app $app --accessible AFTER_FIRST_UNLOCK
   after $? $key "b$round" "set with a new accessibility"; changed
   check $key "$expect" "set with a new accessibility"
@@ -72,7 +82,7 @@ for round in $(seq 1 "${ROUNDS:-300}"); do
   clear_item $app "moved-$key"; after $? moved-$key nil "secret-tool clear (new key)"; changed
   check moved-$key "$expect" "secret-tool clear (new key)"
   store_item $app $key "e$round" WHEN_UNLOCKED; after $? $key "e$round" "secret-tool store (new item)"; changed
-  check $key "$expect" "secret-tool store (new item)"
+  check $key "$expect" "secret-tool store (new item)" by-secret-tool
   if [ $((round % 25)) = 0 ]; then
     lock_default; changed
     check $key "!ERR_INTERACTION_NOT_ALLOWED" "a lock"
