@@ -102,7 +102,10 @@ struct FacadeTests {
     }
 
     /// `keyring:` picks the backend as the README's table says; outside a sandbox the sandbox
-    /// keyring is unavailable at once, with a typed error, rather than a fall-back.
+    /// keyring is unavailable at once, with a typed error, rather than a fall-back, and inside
+    /// one that may not talk to the Secret Service (the sandbox pass's), so is the Secret
+    /// Service: the proxy answers for the hidden name itself, without a sender, and that answer
+    /// counts (when it was dropped, the call waited out its timeout).
     @Test func theKeyringLocationPicksTheBackend() async throws {
         #expect(try SecureStore(applicationID: "facade-test", keyring: .secretService).backend is SecretServiceBackend)
         #expect(try SecureStore(applicationID: "facade-test", keyring: .sandboxKeyring).backend is SandboxKeyringBackend)
@@ -116,6 +119,10 @@ struct FacadeTests {
             let outside = try SecureStore(applicationID: "facade-test", keyring: .sandboxKeyring)
             let error = await #expect(throws: SecureStoreError.self) { try await outside.getItem("k") }
             #expect(error?.code == .serviceUnavailable)
+        } else {
+            let hidden = try SecureStore(applicationID: "facade-test", timeout: .seconds(TimeScale.seconds(60)), keyring: .secretService)
+            let error = await #expect(throws: SecureStoreError.self) { try await hidden.getItem("k") }
+            #expect(error?.code == .serviceUnavailable, "\(error.map(String.init(describing:)) ?? "")")
         }
     }
 
