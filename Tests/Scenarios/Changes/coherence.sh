@@ -35,17 +35,24 @@ after() {
 # reported but agrees with what another client reads now is the keyring's state: the write did
 # not land as reported (KWallet's broken key exchange, KDE bug 514194, can store other bytes
 # than secret-tool sent and still answer success), counted with the failed changes.
+# An unexpected read is described by what it got, never by its value: an error code, nil, the
+# key's value before the change, or another value.
+declare -A seen
 check() {
-  local got held
+  local got held what
   for read in 1 2; do
     got=$(ask "$1"); checks=$((checks + 1))
-    [ "$got" = "$2" ] && continue
+    [ "$got" = "$2" ] && { seen[$1]=$got; continue; }
     if [ "${4:-}" = by-secret-tool ] && held=$(stored "$1") && [ "$got" = "$held" ]; then
       failed=$((failed + 1)); echo "change did not land as reported: round $round $3" >&2
       set -- "$1" "$held" "$3" "$4"
       continue
     fi
-    stale=$((stale + 1)); echo "unexpected: round $round after $3, read $read" >&2
+    case $got in
+    '!'*|nil) what=$got ;;
+    *) [ "$got" = "${seen[$1]:-}" ] && what="the value before the change" || what="another value" ;;
+    esac
+    stale=$((stale + 1)); echo "unexpected: round $round after $3, read $read: $what" >&2
   done
 }
 
