@@ -41,11 +41,13 @@ type_wrong_password() {
   xdotool windowfocus --sync "$1" type --delay 20 "not-the-password"
   xdotool key Return
   for _ in $(seq "$(scaled 300)"); do
-    grep -A1000 UnmapNotify "$HOME/dialog-events" | grep -q MapNotify && break
+    shown_again && break
     sleep 0.1
   done
   kill "$events"
+  shown_again || { echo "the password was never tried"; exit 1; }
 }
+shown_again() { grep -A1000 UnmapNotify "$HOME/dialog-events" | grep -q MapNotify; }
 
 # True once the strace record TRACE, after its first SKIP lines, holds the database file opened
 # and then closed: `database_closed TRACE SKIP`.
