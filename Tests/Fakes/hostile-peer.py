@@ -143,6 +143,8 @@ def main():
                          help="the collection says it is locked and its search finds nothing, whatever Unlock answers")
     serving.add_argument("--refuse-unlock", action="store_true",
                          help="Unlock unlocks nothing, as when a person dismisses the unlock dialog")
+    serving.add_argument("--unlock-prompt", choices=["vanish"],
+                         help="Unlock answers with a prompt, and running it ends the double, as a daemon killed under its unlock dialog")
     serving.add_argument("--vanishing-secrets", action="store_true",
                          help="every GetSecrets says its item no longer exists, while searches still find it")
     serving.add_argument("--drop-read-backs", type=writes, default=(0, 0), metavar="FIRST:COUNT",

@@ -1,4 +1,6 @@
 """The double's prompts, as KeePassXC answers CreateItem and Item.Delete with them."""
+import os
+
 from gi.repository import Gio, GLib
 
 from .bus import COLLECTION_PATH, SERVICE_PATH
@@ -15,6 +17,11 @@ class Prompts:
 
     def on_Prompt(self, path, arguments, invocation):
         invocation.return_value(None)
+        if path in self.unlock_prompts:
+            # --unlock-prompt vanish: the daemon dies under its unlock dialog.
+            print("vanishing", flush=True)
+            self.connection.flush_sync(None)
+            os._exit(0)
         if path in self.pending_deletes:
             GLib.timeout_add(50, lambda: self.complete_delete_prompt(path, invocation.get_sender()))
             return

@@ -48,7 +48,13 @@ class Searches:
 
     def on_Unlock(self, path, arguments, invocation):
         """Says every object is unlocked, without a prompt (with --stays-locked, falsely), or
-        with --refuse-unlock that none is, as after a dismissed unlock dialog."""
+        with --refuse-unlock that none is, as after a dismissed unlock dialog; with
+        --unlock-prompt, answers with a prompt (its dialog)."""
+        if self.arguments.unlock_prompt:
+            prompt, _ = self.new_prompt()
+            self.unlock_prompts.add(prompt)
+            invocation.return_value(GLib.Variant("(aoo)", ([], prompt)))
+            return
         invocation.return_value(GLib.Variant("(aoo)", ([] if self.arguments.refuse_unlock else arguments[0], "/")))
 
     def on_GetSecrets(self, path, arguments, invocation):

@@ -62,6 +62,7 @@ class FakeService(Sessions, Searches, Writes, Prompts):
         self.prompts = 0
         self.announced_writes = 0
         self.pending_prompts = {}  # prompt path -> (registration, collection path, CreateItem's arguments)
+        self.unlock_prompts = set()  # prompts of Unlock (--unlock-prompt)
         self.pending_deletes = {}  # prompt path -> (registration, item path), with --delete-prompts
         self.writes = 0
         self.bad_sessions = set()

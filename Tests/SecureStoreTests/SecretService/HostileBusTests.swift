@@ -220,6 +220,16 @@ struct HostileBusTests {
         #expect(lines.contains("after=!ERR_INTERACTION_NOT_ALLOWED !ERR_INTERACTION_NOT_ALLOWED"), "\(run.standardOutput)\n\(run.standardError.suffix(2000))")
     }
 
+    /// A daemon that dies while its unlock dialog is open: the call waiting for the dialog is
+    /// answered as unavailable, not when its timeout passes. This process runs the prompt and
+    /// waits for the daemon it asked, until that daemon leaves the bus (libsecret's own prompt
+    /// never completes then, and its thread stays blocked).
+    @Test func aDaemonThatDiesUnderItsUnlockDialogIsUnavailableAtOnce() async throws {
+        let run = try await Subprocess.run([Subprocess.withFakeService, "serve", "--stays-locked", "--unlock-prompt", "vanish", "--"]
+                                           + Subprocess.scenario("Hostile/unlock-vanish"), environment: Subprocess.scenarioEnvironment([:]))
+        #expect(run.standardOutput.contains("read=!ERR_SERVICE_UNAVAILABLE"), "\(run.standardOutput)\n\(run.standardError.suffix(2000))")
+    }
+
     @Test(arguments: [("get", ["the value", "get=0"]), ("exists", ["exists=0", "the value", "get=0"]),
                       ("delete", ["delete=0", "get=1"]), ("set", ["set=0", "new value", "get=0"])])
     func aKeePassXCDatabaseOpenedDuringASearchIsSearchedToo(operation: String, expected: [String]) async throws {

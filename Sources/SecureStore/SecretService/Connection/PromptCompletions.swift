@@ -12,6 +12,24 @@ enum PromptCompletions {
     struct Outcome: Sendable, Equatable {
         var dismissed: Bool
         var objectPath: String?
+        /// The object paths of a result of type `ao` (what an unlock unlocked).
+        var objectPaths: [String] = []
+
+        /// What a prompt's result (the `Completed` signal's value, unboxed) says.
+        init(dismissed: Bool, result: OpaquePointer?) {
+            self.dismissed = dismissed
+            guard let result else { return }
+            switch String(cString: g_variant_get_type_string(result)) {
+            case "o": objectPath = String(cString: g_variant_get_string(result, nil))
+            case "ao": objectPaths = GLibValues.objectPaths(g_variant_ref(result))
+            default: break
+            }
+        }
+
+        init(dismissed: Bool, objectPath: String?) {
+            self.dismissed = dismissed
+            self.objectPath = objectPath
+        }
     }
 
     private struct Waiter {
@@ -44,15 +62,13 @@ enum PromptCompletions {
             defer { g_variant_unref(flag) }
             return g_variant_get_boolean(flag) != 0
         } ?? true
-        var objectPath: String?
-        if let boxed = g_variant_get_child_value(body, 1) {
-            if let result = g_variant_get_variant(boxed) {
-                if String(cString: g_variant_get_type_string(result)) == "o" { objectPath = String(cString: g_variant_get_string(result, nil)) }
-                g_variant_unref(result)
-            }
-            g_variant_unref(boxed)
+        let boxed = g_variant_get_child_value(body, 1)
+        let result = boxed.flatMap { g_variant_get_variant($0) }
+        defer {
+            result.map { g_variant_unref($0) }
+            boxed.map { g_variant_unref($0) }
         }
-        waiter.completion(Outcome(dismissed: dismissed, objectPath: objectPath))
+        waiter.completion(Outcome(dismissed: dismissed, result: result))
     }
 }
 #endif

@@ -1,5 +1,6 @@
 #if canImport(CLibSecret)
 import CLibSecret
+import Dispatch
 
 /// The calls that block their thread until the service answers (libsecret's and GDBus's
 /// `*_sync` calls): for ``BlockingCall``, on ``BlockingWorkers`` only.
@@ -112,18 +113,52 @@ extension SecretServiceConnection {
     /// Runs the prompt a `CreateItem` answered with (the service's dialog) and returns the
     /// path of the item it made.
     func itemCreated(byPromptAt prompt: String, cancellation: GCancellation) throws(GLibError) -> String {
-        guard let prompted = try self.prompt(at: prompt, returning: "o", cancellation) else { throw GLibError.dismissedPrompt }
-        defer { g_variant_unref(prompted) }
-        return String(cString: g_variant_get_string(prompted, nil))
+        let outcome = try self.prompt(at: prompt, cancellation)
+        guard !outcome.dismissed, let item = outcome.objectPath else { throw GLibError.dismissedPrompt }
+        return item
     }
 
-    /// Runs the service's prompt at `path` (a dialog) and returns its result, of `type`;
-    /// `nil` when it gave none (as libsecret's prompt does when it was dismissed).
-    private func prompt(at path: String, returning type: String?, _ cancellation: GCancellation) throws(GLibError) -> OpaquePointer? {
+    /// Runs the service's prompt at `path` (a dialog) and says how it ended. Where this
+    /// connection hears the service's `Completed` signals (`hearsPrompts`) it runs the prompt
+    /// itself (`awaitPrompt`); elsewhere libsecret does, whose prompt never completes when the
+    /// daemon leaves the bus meanwhile, so that its thread stays blocked.
+    func prompt(at path: String, _ cancellation: GCancellation) throws(GLibError) -> PromptCompletions.Outcome {
         cancellation.beginStep()
-        let variantType = type.flatMap { g_variant_type_new($0) }
-        defer { variantType.map { g_variant_type_free($0) } }
-        return try withGError { secret_service_prompt_at_dbus_path_sync(service, path, cancellation.cancellable, variantType, $0) }
+        if hearsPrompts, let owner = openedWith { return try awaitPrompt(at: path, from: owner, cancellation) }
+        // libsecret returns no result for a dismissed prompt.
+        let result = try withGError { secret_service_prompt_at_dbus_path_sync(service, path, cancellation.cancellable, nil, $0) }
+        defer { result.map { g_variant_unref($0) } }
+        return PromptCompletions.Outcome(dismissed: result == nil, result: result)
+    }
+
+    /// `Prompt`, then the `Completed` of `owner`, the daemon asked, waited for in short slices:
+    /// the call's cancellation (its timeout too) ends the wait, as does the daemon leaving the
+    /// bus (``GLibError/ownerChanged``: the call runs again on a new connection). A wait ended
+    /// that way dismisses the prompt, so that its dialog goes away.
+    private func awaitPrompt(at path: String, from owner: String, _ cancellation: GCancellation) throws(GLibError) -> PromptCompletions.Outcome {
+        let completed = DispatchSemaphore(value: 0)
+        let outcome = Locked<PromptCompletions.Outcome?>(nil)
+        PromptCompletions.await(path, from: owner) { ended in
+            outcome.withLock { $0 = ended }
+            completed.signal()
+        }
+        defer { PromptCompletions.forget(path) }
+        do throws(GLibError) {
+            g_variant_unref(try callSync(path, "org.freedesktop.Secret.Prompt", "Prompt", GLibValues.tuple([g_variant_new_string("")]),
+                                         replyType: "()", cancellation))
+            while completed.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                if cancellation.isCancelled { throw cancellation.cancelledError }
+                if !servesCurrentOwner { throw GLibError.ownerChanged }
+            }
+        } catch {
+            if servesCurrentOwner {
+                // Without a cancellable (the call's may be cancelled already), a second at most.
+                g_dbus_connection_call_sync(bus, owner, path, "org.freedesktop.Secret.Prompt", "Dismiss", GLibValues.tuple([]), nil,
+                                            G_DBUS_CALL_FLAGS_NONE, 1000, nil, nil).map { g_variant_unref($0) }
+            }
+            throw error
+        }
+        return outcome.withLock { $0 } ?? PromptCompletions.Outcome(dismissed: true, objectPath: nil)
     }
 
 
@@ -178,7 +213,7 @@ extension SecretServiceConnection {
     /// said no. An item still there throws
     /// ``GLibError/deleteNotConfirmed``.
     func completeDeletion(promptAt prompt: String, of item: String, cancellation: GCancellation) throws(GLibError) {
-        try self.prompt(at: prompt, returning: nil, cancellation).map { g_variant_unref($0) }
+        _ = try self.prompt(at: prompt, cancellation)
         do {
             try property("org.freedesktop.Secret.Item", "Label", at: item, cancellation: cancellation).map { g_variant_unref($0) }
         } catch where ServiceErrors.isNoSuchObject(error) {

@@ -4,8 +4,22 @@ import CLibSecret
 /// The default collection's blocking calls: its alias, its lock state, unlocking it, making it.
 extension SecretServiceConnection {
     /// Asks the service to unlock `paths`, which may show the desktop's unlock dialog.
-    /// Returns the paths that are unlocked afterwards (none when the user dismissed it).
+    /// Returns the paths that are unlocked afterwards (none when the user dismissed it). Where
+    /// this connection hears the service's prompts (`hearsPrompts`) it runs the unlock's prompt
+    /// itself (see `prompt(at:_:)`), so that a daemon that leaves under its dialog ends the wait.
     func unlock(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
+        guard hearsPrompts else { return try unlockThroughLibsecret(paths, cancellation: cancellation) }
+        let reply = try callSync(Self.servicePath, "org.freedesktop.Secret.Service", "Unlock",
+                                 GLibValues.tuple([GLibValues.objectPathArray(paths)]), replyType: "(aoo)", cancellation)
+        defer { g_variant_unref(reply) }
+        let unlocked = GLibValues.objectPaths(g_variant_get_child_value(reply, 0))
+        let prompt = GLibValues.tupleString(reply, at: 1)
+        guard prompt != "/" else { return unlocked }
+        let outcome = try self.prompt(at: prompt, cancellation)
+        return outcome.dismissed ? unlocked : unlocked + outcome.objectPaths
+    }
+
+    private func unlockThroughLibsecret(_ paths: [String], cancellation: GCancellation) throws(GLibError) -> [String] {
         cancellation.beginStep()
         var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         defer { g_strfreev(unlocked) }

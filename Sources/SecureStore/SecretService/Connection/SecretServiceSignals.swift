@@ -155,23 +155,25 @@ enum SecretServiceSignals {
 
     /// Called by the message filter for every incoming signal on `bus`, in bus order.
     static func observe(_ message: OpaquePointer, on bus: OpaquePointer) {
-        // Broadcast only: the service announces to everyone, never to one connection.
-        guard g_dbus_message_get_destination(message) == nil,
-              let sender = g_dbus_message_get_sender(message).map({ String(cString: $0) }) else { return }
+        guard let sender = g_dbus_message_get_sender(message).map({ String(cString: $0) }) else { return }
         let fromBus = sender == ServiceOwners.busName
         guard fromBus || ServiceOwners.isOwner(sender, on: bus) else { return }
-        if fromBus { ServiceOwners.observe(message, on: bus) }
-        // The bus speaks only for owners, the service only for itself.
         let interface = g_dbus_message_get_interface(message).map { String(cString: $0) }
-        let aboutOwners = interface == ServiceOwners.busName
-        guard aboutOwners == fromBus else { return }
-        if interface == "org.freedesktop.Secret.Prompt" {
-            // A prompt's end is no change: it goes to whoever waits for it (`runPrompt`).
+        if !fromBus, interface == "org.freedesktop.Secret.Prompt" {
+            // A prompt's end is no change: it goes to whoever waits for it (`runPrompt`,
+            // `awaitPrompt`). KeePassXC announces it to everyone; GNOME Keyring and KWallet send
+            // it to the prompt's caller alone.
             if g_dbus_message_get_member(message).map({ String(cString: $0) }) == "Completed", let path = g_dbus_message_get_path(message) {
                 PromptCompletions.received(at: String(cString: path), from: sender, body: g_dbus_message_get_body(message))
             }
             return
         }
+        // Changes are announced to everyone, never to one connection.
+        guard g_dbus_message_get_destination(message) == nil else { return }
+        if fromBus { ServiceOwners.observe(message, on: bus) }
+        // The bus speaks only for owners, the service only for itself.
+        let aboutOwners = interface == ServiceOwners.busName
+        guard aboutOwners == fromBus else { return }
         guard let signal = decode(message) else { return }
         switch signal {
         case .collectionChanged, .serviceOwnerChanged: collectionGeneration.add(1, ordering: .releasing)
