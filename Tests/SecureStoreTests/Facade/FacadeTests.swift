@@ -105,7 +105,7 @@ struct FacadeTests {
     /// keyring is unavailable at once, with a typed error, rather than a fall-back, and inside
     /// one that may not talk to the Secret Service (the sandbox pass's), so is the Secret
     /// Service: the proxy answers for the hidden name itself, without a sender, and that answer
-    /// counts (when it was dropped, the call waited out its timeout).
+    /// counts (dropped, it would leave the call waiting out its timeout).
     @Test func theKeyringLocationPicksTheBackend() async throws {
         #expect(try SecureStore(applicationID: "facade-test", keyring: .secretService).backend is SecretServiceBackend)
         #expect(try SecureStore(applicationID: "facade-test", keyring: .sandboxKeyring).backend is SandboxKeyringBackend)

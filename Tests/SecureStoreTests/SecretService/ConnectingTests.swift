@@ -5,10 +5,9 @@ import Testing
 
 /// A call cancelled (or timed out) while its connection opens ends as cancelled, whichever step
 /// the cancellation caught. GDBus ends every reply not yet handed over when the cancellation
-/// came as cancelled: such a reply must not read as the bus refusing the signals' rules (a
-/// call cancelled in a new process failed with `ERR_SERVICE_UNAVAILABLE`), nor as a provider
-/// with no name of its own (a connection shared with every later call of the process, its
-/// provider's quirks unknown).
+/// came as cancelled: such a reply must not read as the bus refusing the signals' rules
+/// (`ERR_SERVICE_UNAVAILABLE` for a cancelled call), nor as a provider with no name of its own
+/// (a connection shared with every later call of the process, its provider's quirks unknown).
 @Suite("Opening a connection", TestSelection(), .tags(.keyring))
 struct ConnectingTests {
     /// The bus's answers (the signals' rules, the service's owner, the provider's names) are

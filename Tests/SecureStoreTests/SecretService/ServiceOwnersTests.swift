@@ -112,8 +112,8 @@ struct ServiceOwnersTests {
 
     /// In a Flatpak sandbox xdg-dbus-proxy answers the bus's questions about names the app may
     /// not see itself, with `NameHasNoOwner` and no sender (no peer can send without one: the
-    /// bus stamps what it routes). Such an answer is the bus's; dropped, it left the question
-    /// unanswered, and every connection opened in a sandbox waited out its timeout.
+    /// bus stamps what it routes). Such an answer is the bus's; dropped, it would leave the
+    /// question unanswered, and every connection opened in a sandbox would wait out its timeout.
     @Test func anAnswerWithoutASenderIsTheBussOwn() {
         learn(owner: ":1.5", serial: 60)
         let hidden = g_dbus_message_new_method_call(ServiceOwners.busName, "/org/freedesktop/DBus", ServiceOwners.busName, "GetNameOwner")!
